@@ -1,0 +1,77 @@
+"""Assets: the WM-AMT, FE-SFT and FC-RL checkpoints, each trained in a launched process."""
+
+
+import dagster as dg
+from pydantic import BaseModel
+
+from assets.common import latest_metadata
+from foresight.config import FCRLConfig, FESFTConfig, MidTrainConfig, TrainingJob
+from foresight.lineage import code_version, read_manifest
+from foresight.paths import subdir
+from resources import CatalogResource, TrainingLauncher
+from resources.config_bridge import dagster_config, to_core
+
+FESFTConfigDagster = dagster_config(FESFTConfig)
+
+MidTrainConfigDagster = dagster_config(MidTrainConfig)
+
+TRAINING_TAGS = {"foresight/kind": "training"}
+
+
+def _train(
+    context: dg.AssetExecutionContext, launcher: TrainingLauncher, catalog: CatalogResource, stage: str,
+    config: BaseModel, parent_asset: str | None, extras: dict | None = None,
+) -> dg.MaterializeResult:
+    """Launch ``foresight.training.<stage>``, register the checkpoint, return its materialization."""
+    data = latest_metadata(context, "augmented_trajectories")
+    parent = latest_metadata(context, parent_asset)["checkpoint_path"] if parent_asset else None
+    job = TrainingJob(
+        stage=stage, config=config.model_dump(), parent_checkpoint=parent,
+        inputs={"augmented_trajectories": {"path": data["path"], "data_version": data["data_version"]}},
+        output_root=str(subdir("checkpoints") / stage), code_version=code_version(), extras=extras or {},
+    )
+    metadata, version = launcher.launch(context, f"foresight.training.{stage}", job)
+    manifest = read_manifest(metadata["checkpoint_path"])
+    catalog.get().register_checkpoint(manifest, metadata["checkpoint_path"], metadata.get("mlflow_run_id"), context.run_id)
+    metadata.update({"parent_checkpoint": parent or "", "input_data_version": data["data_version"],
+                     "code_version": job.code_version})
+    return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(version or manifest["checkpoint_id"]))
+
+
+@dg.asset(group_name="training", deps=["augmented_trajectories"], code_version="1", kinds={"pytorch", "mlflow"},
+          op_tags=TRAINING_TAGS, pool="training")
+def wm_amt_checkpoint(context: dg.AssetExecutionContext, config: MidTrainConfigDagster,
+                      launcher: TrainingLauncher, catalog: CatalogResource) -> dg.MaterializeResult:
+    """World Model Agentic Mid-Training: causal LM with packing over blocks + plain trajectories."""
+    return _train(context, launcher, catalog, "wm_amt", to_core(config, MidTrainConfig), None)
+
+
+@dg.asset(group_name="training", deps=["wm_amt_checkpoint", "augmented_trajectories"], code_version="1",
+          kinds={"pytorch", "mlflow"}, op_tags=TRAINING_TAGS, pool="training")
+def fe_sft_checkpoint(context: dg.AssetExecutionContext, config: FESFTConfigDagster,
+                      launcher: TrainingLauncher, catalog: CatalogResource) -> dg.MaterializeResult:
+    """Format-Eliciting SFT: chat-format block + policy span, loss on assistant turns only."""
+    return _train(context, launcher, catalog, "fe_sft", to_core(config, FESFTConfig), "wm_amt_checkpoint")
+
+
+class RLSources(BaseModel):
+    """Training-split tasks the RL stage samples from (source -> max tasks, None = all)."""
+
+    sources: dict[str, int | None] = {"hotpotqa": None, "musique": None, "gsm8k": 200}
+
+
+class FCRLAssetConfig(FCRLConfig, RLSources):
+    """FC-RL settings plus the task sources of its rollouts."""
+
+
+FCRLAssetConfigDagster = dagster_config(FCRLAssetConfig)
+
+
+@dg.asset(group_name="training", deps=["fe_sft_checkpoint", "augmented_trajectories"], code_version="1",
+          kinds={"pytorch", "mlflow"}, op_tags=TRAINING_TAGS, pool="training")
+def fc_rl_checkpoint(context: dg.AssetExecutionContext, config: FCRLAssetConfigDagster,
+                     launcher: TrainingLauncher, catalog: CatalogResource) -> dg.MaterializeResult:
+    """Foresight-Conditioned RL: GRPO with multi-turn rollouts and outcome/calibration/grounding/format rewards."""
+    cfg = to_core(config, FCRLAssetConfig)
+    rl = FCRLConfig.model_validate(cfg.model_dump(exclude={"sources"}))
+    return _train(context, launcher, catalog, "fc_rl", rl, "fe_sft_checkpoint", {"sources": cfg.sources})

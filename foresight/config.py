@@ -1,0 +1,131 @@
+"""Typed configuration of every stage (pydantic models, JSON-serializable).
+
+The Dagster assets expose these as run config; the training processes receive them as
+JSON (:class:`TrainingJob`) so a launched process needs only this package.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from foresight.protocol import BlockTags
+
+
+class ModelConfig(BaseModel):
+    """The model to start from.
+
+    ``model_name_or_path=None`` builds the embedded default: a small Llama-architecture
+    model from config with a BPE tokenizer trained on the trajectory text. A local HF
+    checkpoint directory (or a hub id, where a hub is reachable) is used instead when set.
+    """
+
+    model_name_or_path: str | None = None
+    trust_remote_code: bool = False
+    vocab_size: int = 2048
+    hidden_size: int = 128
+    num_layers: int = 4
+    num_heads: int = 4
+    num_kv_heads: int = 2
+    intermediate_size: int = 384
+    max_position_embeddings: int = 2048
+
+
+class TrainConfig(BaseModel):
+    """Optimizer and batch settings shared by the three training stages."""
+
+    max_steps: int = 200
+    learning_rate: float = 1e-3
+    per_device_batch_size: int = 8
+    gradient_accumulation_steps: int = 1
+    max_length: int = 1024
+    warmup_ratio: float = Field(0.05, ge=0.0, lt=1.0, description="share of steps spent warming up the learning rate")
+    seed: int = 0
+    bf16: bool = False
+    use_cpu: bool = True
+    deepspeed: str | None = Field(None, description="path of a DeepSpeed JSON config (GPU runs)")
+    logging_steps: int = 10
+
+
+class MidTrainConfig(TrainConfig):
+    """WM-AMT: causal-LM loss with packing over trajectories, blocks at sampled steps."""
+
+    model: ModelConfig = ModelConfig()
+    augmented_fraction: float = Field(0.8, ge=0.0, le=1.0, description="share of documents with blocks; the rest plain")
+    block_probability: float = Field(0.7, ge=0.0, le=1.0, description="chance a step of an augmented document gets its block")
+    tags: BlockTags = BlockTags()
+
+
+class FESFTConfig(TrainConfig):
+    """FE-SFT: chat-format SFT, world-model span then policy span, loss on assistant turns only."""
+
+    max_steps: int = 150
+    learning_rate: float = 5e-4
+    tags: BlockTags = BlockTags()
+
+
+class RewardWeights(BaseModel):
+    """Weights of the FC-RL reward terms (summed by TRL's GRPOTrainer)."""
+
+    outcome: float = 1.0
+    calibration: float = 0.5
+    grounding: float = 0.25
+    format: float = 0.5
+
+
+class RolloutConfig(BaseModel):
+    """Multi-turn rollout settings shared by RL and evaluation."""
+
+    max_turns: int = 4
+    max_new_tokens: int = 96
+    max_context: int = 1536
+    top_k: int = 3
+    passage_max_words: int = 40
+
+
+class FCRLConfig(TrainConfig):
+    """FC-RL with TRL's GRPOTrainer and multi-turn rollouts in the real environments."""
+
+    max_steps: int = 12
+    learning_rate: float = 1e-4
+    per_device_batch_size: int = 8
+    num_generations: int = 4
+    temperature: float = 1.0
+    beta: float = 0.0
+    epsilon: float = 0.2
+    num_tasks: int = 64
+    rollout: RolloutConfig = RolloutConfig()
+    rewards: RewardWeights = RewardWeights()
+    tags: BlockTags = BlockTags()
+
+
+class EvalConfig(BaseModel):
+    """Benchmark evaluation: greedy multi-turn episodes on held-out questions."""
+
+    num_questions: int = 30
+    batch_size: int = 16
+    rollout: RolloutConfig = RolloutConfig()
+    ece_bins: int = 10
+    tags: BlockTags = BlockTags()
+
+
+class TrainingJob(BaseModel):
+    """Everything a launched training or evaluation process needs, as one JSON document.
+
+    Attributes:
+        stage: "wm_amt" | "fe_sft" | "fc_rl" | "eval".
+        config: the stage's resolved config (one of the classes above), as a dict.
+        inputs: input name -> {"path": ..., "data_version": ...}.
+        parent_checkpoint: path of the checkpoint to start from (None for WM-AMT from scratch).
+        output_root: where the checkpoint directory is created (atomically).
+        code_version: the code version recorded in the lineage manifest.
+        mlflow_experiment: MLflow experiment name.
+    """
+
+    stage: str
+    config: dict
+    inputs: dict[str, dict[str, str]] = {}
+    parent_checkpoint: str | None = None
+    output_root: str
+    code_version: str
+    mlflow_experiment: str = "foresight"
+    extras: dict = {}

@@ -1,0 +1,104 @@
+"""Behavior policies that turn tasks into executed trajectories.
+
+An oracle follows the supporting facts (HotpotQA), the question decomposition (MuSiQue) or
+the worked solution (GSM8K); a noisy oracle makes a mistake at each step with probability
+``error_rate``: it searches a distractor, answers too early with a wrong entity, or slips in
+an arithmetic step. Every observation is produced by really executing the action in the
+environment, and every outcome is really scored, so the data holds failures too.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from foresight.outcome import task_outcome
+from foresight.tasks import Task
+
+
+class Environment(Protocol):
+    def step(self, action_type: str, action: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class BehaviorPolicy:
+    """A named behavior policy: ``error_rate`` 0 is the oracle."""
+
+    name: str
+    error_rate: float
+
+    def __post_init__(self):
+        if not 0.0 <= self.error_rate <= 1.0:
+            raise ValueError(f"policy {self.name!r}: error_rate must be in [0, 1], got {self.error_rate}")
+
+
+def _step(think: str, action_type: str, action: str, observation: str = "") -> dict:
+    return {"think": think, "action_type": action_type, "action": action, "observation": observation}
+
+
+def _search_plan(task: Task, rng: random.Random, error_rate: float, env: Environment) -> tuple[list[dict], str]:
+    queries: list[str] = task.oracle["queries"]
+    distractors: list[str] = task.oracle.get("distractors") or []
+    hop_answers: list[str] = task.oracle.get("hop_answers") or []
+    steps: list[dict] = []
+    for hop, query in enumerate(queries):
+        if rng.random() < error_rate:
+            # Mistake: stop early and guess an entity seen so far (a previous hop's answer or
+            # a retrieved title), or chase a distractor passage instead of this hop.
+            if steps and rng.random() < 0.5:
+                seen = re.findall(r"\(Title: ([^)]*)\)", steps[-1]["observation"])
+                guess = rng.choice(hop_answers[:hop] + seen) if (hop_answers[:hop] + seen) else query
+                return steps, guess
+            if distractors:
+                wrong = rng.choice(distractors)
+                steps.append(_step(f"I will look up {wrong}.", "search", wrong, env.step("search", wrong)))
+        steps.append(_step(f"I need to find out about {query}.", "search", query, env.step("search", query)))
+    return steps, task.gold_answers[0]
+
+
+def _math_plan(task: Task, rng: random.Random, error_rate: float, env: Environment) -> tuple[list[dict], str]:
+    steps: list[dict] = []
+    slipped = False
+    for before, expression in task.oracle["calculations"]:
+        if rng.random() < error_rate:
+            # Mistake: change one operand by a small amount.
+            numbers = list(re.finditer(r"\d+(?:\.\d+)?", expression))
+            if numbers:
+                m = rng.choice(numbers)
+                bumped = str(float(m.group()) + rng.choice([-2, -1, 1, 2])).removesuffix(".0")
+                expression = expression[: m.start()] + bumped + expression[m.end():]
+                slipped = True
+        think = before or "Next I compute an intermediate value."
+        steps.append(_step(think, "calculate", expression, env.step("calculate", expression)))
+    answer = task.gold_answers[0]
+    if slipped and steps:
+        answer = steps[-1]["observation"]
+    return steps, answer
+
+
+def run_policy(task: Task, policy: BehaviorPolicy, env: Environment, seed: int) -> dict:
+    """Execute one behavior policy on one task.
+
+    Args:
+        task: a training-split task with its oracle plan.
+        policy: who acts.
+        env: the task's environment (search or calculator).
+        seed: seeds this episode's mistakes (deterministic per (task, policy, seed)).
+
+    Returns:
+        A trajectory dict in the canonical schema (see :mod:`foresight.schema`).
+    """
+    rng = random.Random(f"{seed}:{task.task_id}:{policy.name}")
+    planner = _search_plan if task.domain == "search" else _math_plan
+    steps, answer = planner(task, rng, policy.error_rate, env)
+    final_think = "The observations so far give the answer." if steps else "I can answer directly."
+    steps.append(_step(final_think, "answer", answer))
+    return {
+        "trajectory_id": f"{task.task_id}/{policy.name}/{seed}",
+        "task_id": task.task_id, "domain": task.domain, "question": task.question,
+        "gold_answers": list(task.gold_answers), "steps": steps,
+        "outcome": task_outcome(task.domain, answer, task.gold_answers),
+        "source": task.source, "behavior_policy": policy.name,
+    }

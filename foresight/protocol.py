@@ -1,0 +1,137 @@
+"""The text protocol of agent turns: world-model span, policy span, actions, observations.
+
+One assistant turn (arXiv:2606.27483, FE-SFT schema)::
+
+    <imaginary>rollout</imaginary><keyword>k1, k2</keyword><analysis>gap</analysis>
+    <confidence>0.67</confidence><think>reasoning</think><search>query</search>
+
+The first four tags form the world-model span, ``<think>`` and the action the policy span.
+Actions follow Search-R1 (``<search>``, ``<answer>``) plus ``<calculate>`` for the math tool.
+Observations come back in ``<information>`` (search) or ``<result>`` (calculator) and are
+never trained on. Tag names of the block are configurable (:class:`BlockTags`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+ACTION_TAGS = ("search", "calculate", "answer")
+OBSERVATION_TAGS = {"search": "information", "calculate": "result"}
+
+
+class BlockTags(BaseModel):
+    """Tag names of the world-model block; the default is the paper's schema."""
+
+    imaginary: str = "imaginary"
+    keyword: str = "keyword"
+    analysis: str = "analysis"
+    confidence: str = "confidence"
+
+    def ordered(self) -> list[str]:
+        return [self.imaginary, self.keyword, self.analysis, self.confidence]
+
+
+@dataclass
+class ParsedTurn:
+    """What could be read out of one assistant turn.
+
+    Attributes:
+        block: tag -> text for each world-model tag found (in order, complete tags only).
+        confidence: the parsed confidence q in [0, 1], or None if missing/unparseable.
+        keywords: predicted keywords (lowercased), empty when the tag is missing.
+        think: text of ``<think>`` or None.
+        action_type: "search" | "calculate" | "answer" | None when no complete action.
+        action: the action's argument text, or None.
+        well_formed: True when the block (all four tags, in order, parseable confidence),
+            the think span and exactly one action are present in order.
+    """
+
+    block: dict[str, str] = field(default_factory=dict)
+    confidence: float | None = None
+    keywords: list[str] = field(default_factory=list)
+    think: str | None = None
+    action_type: str | None = None
+    action: str | None = None
+    well_formed: bool = False
+
+
+def wrap(tag: str, text: str) -> str:
+    return f"<{tag}>{text}</{tag}>"
+
+
+def parse_confidence(text: str) -> float | None:
+    """Parse a confidence as a probability in [0, 1].
+
+    Accepts ``0.67``, ``67%`` and ``67`` (read as percent, the paper's [0, 100]% scale).
+    Returns None for anything else (format penalty, never a crash).
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(%?)\s*", text)
+    if not match:
+        return None
+    value = float(match.group(1))
+    if match.group(2) or value > 1.0:
+        value /= 100.0
+    return value if 0.0 <= value <= 1.0 else None
+
+
+def _find(tag: str, text: str, start: int = 0) -> tuple[str, int, int] | None:
+    """First complete ``<tag>...</tag>`` at or after ``start``: (inner text, begin, end)."""
+    open_tag, close_tag = f"<{tag}>", f"</{tag}>"
+    begin = text.find(open_tag, start)
+    if begin < 0:
+        return None
+    inner_begin = begin + len(open_tag)
+    end = text.find(close_tag, inner_begin)
+    if end < 0:
+        return None
+    return text[inner_begin:end], begin, end + len(close_tag)
+
+
+def parse_turn(text: str, tags: BlockTags | None = None) -> ParsedTurn:
+    """Parse one generated assistant turn.
+
+    Never raises: missing, truncated or malformed parts leave the fields None/empty and
+    ``well_formed`` False.
+    """
+    tags = tags or BlockTags()
+    turn = ParsedTurn()
+    cursor, in_order = 0, True
+    for tag in tags.ordered():
+        found = _find(tag, text)
+        if found is None:
+            in_order = False
+            continue
+        inner, begin, end = found
+        turn.block[tag] = inner.strip()
+        in_order = in_order and begin >= cursor
+        cursor = max(cursor, end)
+    if tags.confidence in turn.block:
+        turn.confidence = parse_confidence(turn.block[tags.confidence])
+    if tags.keyword in turn.block:
+        turn.keywords = [k.strip().lower() for k in re.split(r"[,;\n]", turn.block[tags.keyword]) if k.strip()]
+    think = _find("think", text)
+    if think is not None:
+        turn.think = think[0].strip()
+        in_order = in_order and think[1] >= cursor
+        cursor = max(cursor, think[2])
+    actions = [(t, f) for t in ACTION_TAGS if (f := _find(t, text, cursor if think else 0)) is not None]
+    if actions:
+        action_type, (inner, _b, _e) = min(actions, key=lambda a: a[1][1])
+        turn.action_type, turn.action = action_type, inner.strip()
+    turn.well_formed = (
+        in_order
+        and len(turn.block) == 4
+        and turn.confidence is not None
+        and think is not None
+        and len(actions) == 1
+        and bool(turn.action)
+    )
+    return turn
+
+
+def render_observation(action_type: str, observation: str) -> str:
+    """Wrap an environment observation in its tag (``<information>`` or ``<result>``)."""
+    return wrap(OBSERVATION_TAGS[action_type], observation)

@@ -1,0 +1,68 @@
+"""Pieces shared by the training stages: inputs, TRL argument defaults, checkpoint saving."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from foresight.config import TrainConfig, TrainingJob
+from foresight.lineage import write_checkpoint
+
+
+def load_trajectories(job: TrainingJob, name: str) -> list[dict]:
+    """Rows of the Parquet input ``name`` of the job.
+
+    Raises:
+        KeyError: the job has no such input.
+    """
+    if name not in job.inputs:
+        raise KeyError(f"job {job.stage} has no input {name!r}; inputs: {sorted(job.inputs)}")
+    return pq.read_table(job.inputs[name]["path"]).to_pylist()
+
+
+def trainer_kwargs(cfg: TrainConfig, output_dir: Path) -> dict:
+    """TrainingArguments fields common to SFTConfig and GRPOConfig.
+
+    TRL defaults to bf16; the CPU default turns it off. ``ddp_backend="gloo"`` on CPU keeps
+    accelerate and DeepSpeed agreeing on the world size under ``accelerate launch``.
+    """
+    kwargs = dict(
+        output_dir=str(output_dir), max_steps=cfg.max_steps, learning_rate=cfg.learning_rate,
+        per_device_train_batch_size=cfg.per_device_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps, warmup_steps=cfg.warmup_ratio,
+        lr_scheduler_type="cosine", logging_steps=cfg.logging_steps, save_strategy="no", seed=cfg.seed,
+        bf16=cfg.bf16, use_cpu=cfg.use_cpu, report_to=["mlflow"], deepspeed=cfg.deepspeed,
+        disable_tqdm=True, dataloader_num_workers=0,
+    )
+    if cfg.use_cpu and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        kwargs["ddp_backend"] = "gloo"
+    return kwargs
+
+
+def save_checkpoint(job: TrainingJob, trainer, tokenizer, extra_manifest: dict | None = None) -> Path:
+    """Write the trained model atomically with its lineage manifest (rank 0 writes)."""
+    manifest = {
+        "inputs": job.inputs, "parent_checkpoint": job.parent_checkpoint, "config": job.config,
+        "code_version": job.code_version, "seed": job.config.get("seed"), **(extra_manifest or {}),
+    }
+
+    def save(directory: Path) -> None:
+        trainer.save_model(str(directory))
+        tokenizer.save_pretrained(str(directory))
+        # The trainer also pickles its arguments; checkpoints of this project carry no pickle.
+        (directory / "training_args.bin").unlink(missing_ok=True)
+
+    return write_checkpoint(Path(job.output_root), job.stage, manifest, save)
+
+
+def train_metrics(train_output, trainer) -> dict:
+    """Final metrics of a run: the trainer's summary plus the last logged loss."""
+    metrics = {f"train/{k}": float(v) for k, v in train_output.metrics.items() if isinstance(v, (int, float))}
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    if losses:
+        metrics["train/final_loss"] = float(losses[-1])
+        metrics["train/first_loss"] = float(losses[0])
+    metrics["train/global_step"] = float(trainer.state.global_step)
+    return metrics

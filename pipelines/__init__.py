@@ -1,0 +1,1 @@
+"""Dagster definitions, presets and the command line of the pipeline."""

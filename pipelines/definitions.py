@@ -1,0 +1,53 @@
+"""Dagster definitions: assets, checks, resources, jobs, the nightly schedule, automation.
+
+Load with ``dagster dev -m pipelines.definitions`` (``foresight ui`` does this on the
+project's instance).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets import ALL_ASSETS, ALL_CHECKS, benchmark_partitions
+from assets.evaluation import benchmark_scores
+from assets.training import TRAINING_TAGS
+from resources import CatalogResource, TrainingLauncher
+
+training_job = dg.define_asset_job(
+    "training_pipeline",
+    selection=dg.AssetSelection.assets(*[a for a in ALL_ASSETS if a is not benchmark_scores]),
+    tags=TRAINING_TAGS,
+    description="Ingestion -> augmentation -> WM-AMT -> FE-SFT -> FC-RL.",
+)
+
+evaluation_job = dg.define_asset_job(
+    "evaluate_benchmarks", selection=dg.AssetSelection.assets(benchmark_scores), partitions_def=benchmark_partitions,
+    description="Evaluate the latest FC-RL checkpoint on one benchmark partition.",
+)
+
+
+@dg.schedule(job=evaluation_job, cron_schedule="0 3 * * *", default_status=dg.DefaultScheduleStatus.RUNNING,
+             description="Nightly re-evaluation of every benchmark partition.")
+def nightly_evaluation(context: dg.ScheduleEvaluationContext):
+    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    for key in benchmark_partitions.get_partition_keys():
+        yield dg.RunRequest(run_key=f"nightly-{day}-{key}", partition_key=key)
+
+
+# Dagster's default automation sensor starts STOPPED; this one runs by default so scores
+# rematerialize by themselves when the FC-RL checkpoint changes.
+evaluation_automation = dg.AutomationConditionSensorDefinition(
+    "evaluation_automation", target=dg.AssetSelection.assets(benchmark_scores),
+    default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
+)
+
+RESOURCES = {"catalog": CatalogResource(), "launcher": TrainingLauncher()}
+
+defs = dg.Definitions(
+    assets=ALL_ASSETS,
+    asset_checks=ALL_CHECKS,
+    jobs=[training_job, evaluation_job],
+    schedules=[nightly_evaluation],
+    sensors=[evaluation_automation],
+    resources=RESOURCES,
+)

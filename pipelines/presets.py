@@ -1,0 +1,31 @@
+"""Run-config presets. ``default`` is the embedded default (the demo); ``tiny`` is for tests."""
+
+from __future__ import annotations
+
+_TINY_ROLLOUT = {"max_turns": 2, "max_new_tokens": 32, "max_context": 768}
+
+PRESETS: dict[str, dict] = {
+    "default": {},
+    "tiny": {
+        "trajectories": {"sources": {"hotpotqa": 6, "musique": 6, "gsm8k": 6}},
+        "wm_amt_checkpoint": {"max_steps": 3, "per_device_batch_size": 2, "max_length": 256, "logging_steps": 1,
+                              "model": {"vocab_size": 600, "hidden_size": 32, "num_layers": 1, "num_heads": 2,
+                                        "num_kv_heads": 1, "intermediate_size": 64}},
+        "fe_sft_checkpoint": {"max_steps": 2, "per_device_batch_size": 2, "max_length": 256, "logging_steps": 1},
+        "fc_rl_checkpoint": {"max_steps": 1, "per_device_batch_size": 2, "num_generations": 2, "num_tasks": 4,
+                             "logging_steps": 1, "rollout": _TINY_ROLLOUT,
+                             "sources": {"hotpotqa": 2, "musique": 2, "gsm8k": 2}},
+        "benchmark_scores": {"num_questions": 3, "rollout": _TINY_ROLLOUT},
+    },
+}
+
+
+def run_config(preset: str) -> dict:
+    """Dagster run config of a preset.
+
+    Raises:
+        KeyError: unknown preset.
+    """
+    if preset not in PRESETS:
+        raise KeyError(f"unknown preset {preset!r}; known: {sorted(PRESETS)}")
+    return {"ops": {asset: {"config": cfg} for asset, cfg in PRESETS[preset].items()}}
