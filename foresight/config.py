@@ -33,11 +33,11 @@ class ModelConfig(BaseModel):
 class TrainConfig(BaseModel):
     """Optimizer and batch settings shared by the three training stages."""
 
-    max_steps: int = 200
+    max_steps: int = 120
     learning_rate: float = 1e-3
     per_device_batch_size: int = 8
     gradient_accumulation_steps: int = 1
-    max_length: int = 1024
+    max_length: int = 512
     warmup_ratio: float = Field(0.05, ge=0.0, lt=1.0, description="share of steps spent warming up the learning rate")
     seed: int = 0
     bf16: bool = False
@@ -58,7 +58,7 @@ class MidTrainConfig(TrainConfig):
 class FESFTConfig(TrainConfig):
     """FE-SFT: chat-format SFT, world-model span then policy span, loss on assistant turns only."""
 
-    max_steps: int = 150
+    max_steps: int = 80
     learning_rate: float = 5e-4
     tags: BlockTags = BlockTags()
 
@@ -85,7 +85,7 @@ class RolloutConfig(BaseModel):
 class FCRLConfig(TrainConfig):
     """FC-RL with TRL's GRPOTrainer and multi-turn rollouts in the real environments."""
 
-    max_steps: int = 12
+    max_steps: int = 10
     learning_rate: float = 1e-4
     per_device_batch_size: int = 8
     num_generations: int = 4

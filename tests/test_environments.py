@@ -1,0 +1,69 @@
+import subprocess
+import sys
+
+import pytest
+
+from foresight.envs.calculator import CalculatorEnvironment, CalculatorError, calculate
+from foresight.envs.retrieval import BM25Retriever, Passage, format_passages, load_corpus
+from foresight.envs.search import SearchEnvironment
+from foresight.outcome import task_outcome
+from foresight.registry import CORPORA, SOURCE_FILES, benchmark_tasks, training_tasks
+from foresight.tasks import gsm8k_tasks, split_of
+
+PASSAGES = [
+    Passage("1", "Acme", "Acme Corporation was founded by Jane Roe in Springfield."),
+    Passage("2", "Globex", "Globex is a multinational based in Cypress Creek."),
+    Passage("3", "Initech", "Initech makes software and TPS reports."),
+]
+
+
+def test_passage_formatting_follows_search_r1():
+    text = format_passages(PASSAGES[:2], max_words=3)
+    assert text.splitlines() == ["Doc 1 (Title: Acme) Acme Corporation was", "Doc 2 (Title: Globex) Globex is a"]
+
+
+def test_bm25_finds_the_passage_of_a_known_query():
+    env = SearchEnvironment(BM25Retriever(PASSAGES), top_k=2)
+    assert env.retriever.retrieve("who founded Acme", 2)[0].id == "1"
+    assert env.step("search", "TPS reports software").startswith("Doc 1 (Title: Initech)")
+    with pytest.raises(ValueError):
+        env.step("calculate", "1+1")
+
+
+def test_shipped_corpora_load_in_each_format():
+    for name, paths in CORPORA.items():
+        for path in paths:
+            passages = load_corpus(path)
+            assert passages and all(p.title and p.text for p in passages), path
+
+
+def test_calculator_is_arithmetic_only():
+    assert calculate("16-3-4") == "9" and calculate("1.5*50") == "75" and calculate("7/2") == "3.5"
+    for bad in ["__import__('os')", "open('x')", "2**1000"]:
+        with pytest.raises(CalculatorError):
+            calculate(bad)
+    assert CalculatorEnvironment().step("calculate", "1/0").startswith("Error:")
+
+
+def test_gsm8k_annotations_become_calculator_steps():
+    task = gsm8k_tasks(SOURCE_FILES["gsm8k"], "train", 1)[0]
+    assert task.gold_answers == ["18"]
+    assert [e for _, e in task.oracle["calculations"]] == ["16-3-4", "9*2"]
+    assert task_outcome("math", "18.0", task.gold_answers) == 1.0
+    assert task_outcome("math", "17", task.gold_answers) == 0.0
+
+
+def test_train_and_eval_splits_are_disjoint():
+    assert [split_of(i) for i in range(5)] == ["train"] * 4 + ["eval"]
+    for source in ("hotpotqa", "musique", "gsm8k"):
+        train = {t.task_id for t in training_tasks(source)}
+        held_out = {t.task_id for t in benchmark_tasks(source)}
+        assert train and held_out and not train & held_out
+
+
+def test_training_processes_do_not_import_dagster():
+    code = ("import sys, foresight.training.wm_amt, foresight.training.fe_sft, foresight.training.fc_rl, "
+            "foresight.training.evaluate; bad = [m for m in sys.modules if m == 'dagster' or m.startswith('dagster.')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,118 @@
+"""In-process materialization of the whole asset graph at the tiny preset."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.parquet as pq
+import pytest
+
+from assets import ALL_ASSETS, ALL_CHECKS
+from foresight.catalog import Catalog
+from foresight.lineage import read_manifest
+from pipelines.cli import benchmark_table, materialize_all
+from pipelines.definitions import RESOURCES, defs
+from pipelines.presets import run_config
+
+
+@pytest.fixture(scope="module")
+def materialized(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FORESIGHT_HOME", str(home))
+        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
+        instance = dg.DagsterInstance.ephemeral()
+        timings = materialize_all("tiny", instance)
+        yield home, instance, timings
+
+
+def _meta(instance, key):
+    event = instance.get_latest_materialization_event(dg.AssetKey(key))
+    return {k: getattr(v, "value", v) for k, v in event.asset_materialization.metadata.items()}
+
+
+def test_every_asset_is_materialized(materialized):
+    _, instance, timings = materialized
+    for key in ["trajectories", "augmented_trajectories", "wm_amt_checkpoint", "fe_sft_checkpoint", "fc_rl_checkpoint"]:
+        assert instance.get_latest_materialization_event(dg.AssetKey(key)) is not None, key
+    assert instance.get_materialized_partitions(dg.AssetKey("benchmark_scores")) == {"hotpotqa", "musique", "gsm8k", "nq"}
+    assert {"wm_amt_checkpoint", "benchmark_scores[nq]"} <= set(timings)
+
+
+def test_checkpoints_carry_lineage(materialized):
+    home, instance, _ = materialized
+    rl = _meta(instance, "fc_rl_checkpoint")
+    sft = _meta(instance, "fe_sft_checkpoint")
+    data = _meta(instance, "augmented_trajectories")
+    manifest = read_manifest(rl["checkpoint_path"])
+    assert manifest["parent_checkpoint"] == sft["checkpoint_path"]
+    assert manifest["inputs"]["augmented_trajectories"]["data_version"] == data["data_version"]
+    assert manifest["config"]["num_generations"] == 2 and manifest["code_version"]
+    path = Path(rl["checkpoint_path"])
+    assert (path / "model.safetensors").exists() and not (path / "training_args.bin").exists()
+    assert not list(path.parent.glob(".tmp-*"))  # atomic: no half-written checkpoints left
+    assert rl["mlflow_run_id"] and rl["episodes"] >= 2
+
+
+def test_catalog_answers_which_data_produced_a_checkpoint_and_a_score(materialized):
+    _, instance, _ = materialized
+    rl = _meta(instance, "fc_rl_checkpoint")
+    raw = _meta(instance, "trajectories")
+    columns, rows = Catalog().query("audit_checkpoint.sql", {"checkpoint_id": rl["checkpoint_id"]})
+    stages = {r[columns.index("stage")] for r in rows}
+    assert stages == {"fc_rl", "fe_sft", "wm_amt"}
+    sources = {r[columns.index("source")]: r[columns.index("source_rows")] for r in rows}
+    assert sources == raw["trajectories_per_source"]
+    columns, rows = Catalog().query("audit_score.sql", {"benchmark": "gsm8k"})
+    assert rows and {r[columns.index("checkpoint_id")] for r in rows} == {rl["checkpoint_id"]}
+    assert "| gsm8k |" in benchmark_table()
+
+
+def test_blocks_and_checks(materialized):
+    _, instance, _ = materialized
+    aug = _meta(instance, "augmented_trajectories")
+    assert aug["leaking_blocks"] == 0 and aug["blocks"] == aug["labels_monte_carlo"] + aug["labels_own_outcome"]
+    rows = pq.read_table(aug["path"]).to_pylist()
+    assert all("block" in s for t in rows for s in t["steps"])
+    for check in ("quarantined_fraction", "blocks_do_not_leak_answer"):
+        records = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey("trajectories" if check == "quarantined_fraction" else "augmented_trajectories"), check), limit=1)
+        assert records and records[0].status.value == "SUCCEEDED", check
+
+
+def test_scores_rematerialize_when_the_rl_checkpoint_changes(materialized):
+    _, instance, _ = materialized
+    evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    assert evaluation.total_requested == 0  # every partition is up to date
+    instance.report_runless_asset_event(dg.AssetMaterialization("fc_rl_checkpoint"))
+    evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=evaluation.cursor)
+    requested = {r.key for r in evaluation.results if r.true_subset.size > 0}
+    assert requested == {dg.AssetKey("benchmark_scores")}
+    assert evaluation.total_requested == 4  # one per benchmark partition
+
+
+def test_nightly_schedule_requests_every_partition():
+    from pipelines.definitions import nightly_evaluation
+
+    context = dg.build_schedule_context(scheduled_execution_time=__import__("datetime").datetime(2026, 11, 21, 3))
+    requests = list(nightly_evaluation(context))
+    assert sorted(r.partition_key for r in requests) == ["gsm8k", "hotpotqa", "musique", "nq"]
+
+
+def test_malformed_input_is_quarantined_and_checked(materialized, tmp_path, trajectory):
+    home, instance, _ = materialized
+    bad_file = tmp_path / "user.jsonl"
+    bad_file.write_text("\n".join([json.dumps(trajectory), json.dumps({**trajectory, "trajectory_id": "x", "domain": "poetry"})]))
+    config = run_config("tiny")["ops"]["trajectories"]["config"]
+    result = dg.materialize(
+        [*ALL_ASSETS, *ALL_CHECKS], selection=dg.AssetSelection.assets("trajectories").without_checks() | dg.AssetSelection.checks_for_assets("trajectories"),
+        instance=instance, resources=RESOURCES, raise_on_error=False,
+        run_config={"ops": {"trajectories": {"config": {**config, "sources": {"gsm8k": 1},
+                                                        "canonical_files": [str(bad_file)], "max_bad_fraction": 0.01}}}},
+    )
+    meta = _meta(instance, "trajectories")
+    assert meta["quarantined"] == 1 and meta["trajectories_per_source"]["unit"] == 1
+    quarantined = pq.read_table(meta["quarantine_path"]).to_pylist()
+    assert quarantined[0]["file"] == str(bad_file) and quarantined[0]["record"] == 1 and quarantined[0]["field"] == "domain"
+    checks = result.get_asset_check_evaluations()
+    assert [c.passed for c in checks] == [False]
