@@ -25,6 +25,7 @@ from foresight.protocol import BlockTags, wrap
 from foresight.text import contains_answer, content_words, normalize_answer
 
 REDACTED = "[withheld]"
+_NOUNS = {"search": ("search", "searches"), "calculate": ("calculation", "calculations")}
 _NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 
 
@@ -91,13 +92,23 @@ def monte_carlo_labels(trajectories: list[dict]) -> dict[tuple[str, int], tuple[
     return {k: (sum(groups[p]) / len(groups[p]), len(groups[p])) for k, p in keys.items()}
 
 
-def _describe_action(step: dict, immediate: bool) -> str:
-    kind = step["action_type"]
-    if kind == "search":
-        return f"search for {step['action']}" if immediate else "search for the entity the passages point to"
-    if kind == "calculate":
-        return f"compute {step['action']}" if immediate else "compute the next intermediate value"
-    return "give the final answer" if immediate else "answer"
+def _roadmap(future: list[dict]) -> str:
+    """Concrete intent for the next action, then the rest of the path as counts only.
+
+    Later steps are abstract ("then two more searches") so no future entity is named.
+    """
+    first = future[0]
+    if first["action_type"] == "answer":
+        return "give the final answer"
+    verb = "search for" if first["action_type"] == "search" else "compute"
+    parts = [f"{verb} {first['action']}"]
+    later_tools = [s["action_type"] for s in future[1:] if s["action_type"] != "answer"]
+    if later_tools:
+        singular, plural = _NOUNS[later_tools[0]]
+        parts.append(f"then {_count(len(later_tools))} more {singular if len(later_tools) == 1 else plural}")
+    if future[-1]["action_type"] == "answer":
+        parts.append("then answer")
+    return "; ".join(parts)
 
 
 def _redact(text: str, gold_answers: list[str]) -> str:
@@ -124,8 +135,7 @@ def build_block(traj: dict, t: int, q: float, n_rollouts: int, num_keywords: int
         raise IndexError(f"{traj['trajectory_id']}: step {t} out of range ({len(steps)} steps)")
     gold = traj["gold_answers"]
     future = steps[t:]
-    roadmap = [_describe_action(s, i == 0) for i, s in enumerate(future)]
-    imaginary = "; then ".join(roadmap)
+    imaginary = _roadmap(future)
     tools_left = sum(s["action_type"] != "answer" for s in future)
 
     gold_words = {w for g in gold for w in normalize_answer(g).split()}

@@ -33,7 +33,7 @@ class ModelConfig(BaseModel):
 class TrainConfig(BaseModel):
     """Optimizer and batch settings shared by the three training stages."""
 
-    max_steps: int = 120
+    max_steps: int = 100
     learning_rate: float = 1e-3
     per_device_batch_size: int = 8
     gradient_accumulation_steps: int = 1
@@ -58,8 +58,8 @@ class MidTrainConfig(TrainConfig):
 class FESFTConfig(TrainConfig):
     """FE-SFT: chat-format SFT, world-model span then policy span, loss on assistant turns only."""
 
-    max_steps: int = 80
-    learning_rate: float = 5e-4
+    max_steps: int = 160
+    learning_rate: float = 1e-3
     tags: BlockTags = BlockTags()
 
 
@@ -76,7 +76,7 @@ class RolloutConfig(BaseModel):
     """Multi-turn rollout settings shared by RL and evaluation."""
 
     max_turns: int = 4
-    max_new_tokens: int = 96
+    max_new_tokens: int = 128
     max_context: int = 1536
     top_k: int = 3
     passage_max_words: int = 40

@@ -4,7 +4,8 @@ exact match and F1 (SQuAD normalization) of the final answer; format adherence (
 well-formed turns); mean confidence, expected calibration error (ECE, equal-width bins) and
 Brier score over (q_t, I) pairs pooled over every turn with a parseable confidence (each
 turn's q_t forecasts the episode's success I); grounding rate (share of predicted keywords
-that appear later in the executed trajectory).
+that appear later in the executed trajectory). For math tasks exact match and F1 are the
+math-verify outcome (equivalence, not string match).
 """
 
 from __future__ import annotations

@@ -51,4 +51,5 @@ def dagster_config(model: type[BaseModel]) -> type[dg.Config]:
 
 def to_core(config: dg.Config, model: type[BaseModel]) -> BaseModel:
     """Validate a filled Dagster config back into the core model."""
-    return model.model_validate(config.model_dump())
+    # List defaults are stored as plain dicts (Dagster requires it): silence the serializer warning.
+    return model.model_validate(config.model_dump(warnings=False))

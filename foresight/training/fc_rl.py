@@ -61,16 +61,16 @@ def make_rollout_func(tasks: list[Task], tokenizer, cfg: FCRLConfig):
     0 = observation token), ``logprobs=None`` (no vLLM importance correction on this path)
     and ``reward_terms`` (a dict per episode) for the reward functions.
     """
-    by_prompt = {(t.domain, t.question): t for t in tasks}
+    # A prompt is (system, user) messages; the system prompt names the domain.
+    by_prompt = {tuple(m["content"] for m in prompt_messages(t.domain, t.question)): t for t in tasks}
     envs = environments(cfg.rollout.top_k, cfg.rollout.passage_max_words)
-    domain_of = {prompt_messages(d, "")[0]["content"]: d for d in ("search", "math")}
     stats = {"episodes": 0, "answered": 0}
 
     def rollout(prompts, trainer) -> dict:
         model = trainer.accelerator.unwrap_model(trainer.model)
         was_training = model.training
         model.eval()
-        batch = [by_prompt[(domain_of[p[0]["content"]], p[1]["content"])] for p in prompts]
+        batch = [by_prompt[tuple(m["content"] for m in p)] for p in prompts]
         episodes = run_episodes(model, tokenizer, batch, envs, cfg.rollout, cfg.tags, do_sample=True,
                                 temperature=cfg.temperature, batch_size=len(batch))
         model.train(was_training)

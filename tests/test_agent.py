@@ -1,0 +1,76 @@
+"""The agent loop's token bookkeeping with a scripted model, and the FE-SFT loss mask."""
+
+import torch
+
+from foresight.agent import run_episodes
+from foresight.config import ModelConfig, RolloutConfig
+from foresight.envs.retrieval import BM25Retriever, Passage
+from foresight.envs.search import SearchEnvironment
+from foresight.formatting import trajectory_messages
+from foresight.modeling import build_model, train_tokenizer
+from foresight.protocol import BlockTags
+from foresight.tasks import Task
+
+BLOCK = "<imaginary>a</imaginary><keyword>springfield</keyword><analysis>b</analysis><confidence>0.7</confidence>"
+TURNS = [BLOCK + "<think>look</think><search>Acme founder</search>", BLOCK + "<think>got it</think><answer>Jane Roe</answer>"]
+
+
+def _tokenizer():
+    texts = TURNS + ["<information>Doc 1 (Title: Acme) Acme was founded by Jane Roe in Springfield.</information>",
+                     "Who founded Acme?", "Answer the question using the search tool."] * 20
+    return train_tokenizer(texts, vocab_size=400)
+
+
+class ScriptedModel:
+    """Stands in for a causal LM: returns the next scripted turn for every sequence."""
+
+    device = torch.device("cpu")
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+        self.calls = 0
+
+    def generate(self, input_ids, attention_mask, max_new_tokens, eos_token_id, pad_token_id, **kwargs):
+        turn = self.tokenizer(TURNS[self.calls] + self.tokenizer.eos_token, add_special_tokens=False)["input_ids"]
+        self.calls += 1
+        new = torch.tensor([turn] * input_ids.shape[0])
+        return torch.cat([input_ids, new], dim=1)
+
+
+def test_observation_tokens_are_masked_and_turns_parsed():
+    tokenizer = _tokenizer()
+    env = SearchEnvironment(BM25Retriever([Passage("1", "Acme", "Acme was founded by Jane Roe in Springfield."),
+                                           Passage("2", "Other", "Unrelated text.")]), top_k=1)
+    task = Task("t", "search", "Who founded Acme?", ["Jane Roe"], "unit", corpus="c")
+    [episode] = run_episodes(ScriptedModel(tokenizer), tokenizer, [task], {"c": env}, RolloutConfig(max_turns=3))
+    assert episode.answer == "Jane Roe" and episode.outcome == 1.0 and not episode.truncated
+    assert len(episode.env_mask) == len(episode.completion_ids)
+    policy = tokenizer.decode([t for t, m in zip(episode.completion_ids, episode.env_mask) if m == 1])
+    environment = tokenizer.decode([t for t, m in zip(episode.completion_ids, episode.env_mask) if m == 0])
+    assert "<information>" in environment and "Springfield" in environment
+    assert "<information>" not in policy and "<answer>Jane Roe</answer>" in policy
+    assert [t.well_formed for t in episode.turns] == [True, True]
+    assert episode.observations[0].startswith("Doc 1 (Title: Acme)")
+
+
+def test_fe_sft_trains_on_assistant_turns_only():
+    tokenizer = _tokenizer()
+    traj = {"domain": "search", "question": "Who founded Acme?", "steps": [
+        {"think": "look", "action_type": "search", "action": "Acme founder", "observation": "Doc 1 (Title: Acme) Springfield."},
+        {"think": "done", "action_type": "answer", "action": "Jane Roe", "observation": ""},
+    ]}
+    out = tokenizer.apply_chat_template(trajectory_messages(traj, BlockTags()), tokenize=True, return_dict=True,
+                                        return_assistant_tokens_mask=True)
+    ids, mask = out["input_ids"], out["assistant_masks"]
+    trained = tokenizer.decode([i for i, m in zip(ids, mask) if m])
+    masked = tokenizer.decode([i for i, m in zip(ids, mask) if not m])
+    assert "<search>Acme founder</search>" in trained and "<answer>Jane Roe</answer>" in trained
+    assert "<information>" in masked and "Who founded Acme?" in masked
+    assert "<information>" not in trained and "Who founded" not in trained
+
+
+def test_embedded_default_model_is_a_small_llama():
+    tokenizer = _tokenizer()
+    model = build_model(tokenizer, ModelConfig(hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64), seed=0)
+    assert model.config.model_type == "llama" and model.config.vocab_size == len(tokenizer)
+    assert tokenizer.eos_token == "<|im_end|>" and "{% generation %}" in tokenizer.chat_template
