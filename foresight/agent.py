@@ -17,7 +17,7 @@ from foresight.config import RolloutConfig
 from foresight.formatting import prompt_messages
 from foresight.modeling import IM_START
 from foresight.outcome import task_outcome
-from foresight.policies import Environment
+from foresight.envs import Environment
 from foresight.protocol import BlockTags, ParsedTurn, parse_turn, render_observation
 from foresight.tasks import Task
 

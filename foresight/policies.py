@@ -12,14 +12,10 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from typing import Protocol
 
+from foresight.envs import Environment
 from foresight.outcome import task_outcome
 from foresight.tasks import Task
-
-
-class Environment(Protocol):
-    def step(self, action_type: str, action: str) -> str: ...
 
 
 @dataclass(frozen=True)

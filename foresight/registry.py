@@ -13,7 +13,7 @@ from foresight.envs.calculator import CalculatorEnvironment
 from foresight.envs.retrieval import BM25Retriever, Passage, load_corpus
 from foresight.envs.search import SearchEnvironment
 from foresight.paths import DATA_DIR
-from foresight.policies import Environment
+from foresight.envs import Environment
 from foresight.tasks import Task, flashrag_tasks, gsm8k_tasks, hotpotqa_tasks, musique_tasks
 
 CORPORA: dict[str, list[Path]] = {

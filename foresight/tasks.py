@@ -80,6 +80,16 @@ def hotpotqa_tasks(path: Path, split: Split, limit: int | None = None) -> list[T
     return tasks
 
 
+def _substitute_hops(question: str, answers: list[str]) -> str:
+    """Replace MuSiQue's ``#k`` references with the answer of hop k (kept when unknown)."""
+
+    def answer_of(match: re.Match) -> str:
+        k = int(match.group(1))
+        return answers[k - 1] if k <= len(answers) else match.group(0)
+
+    return re.sub(r"#(\d+)", answer_of, question)
+
+
 def musique_tasks(path: Path, split: Split, limit: int | None = None) -> list[Task]:
     """MuSiQue (answerable) with ``question_decomposition``.
 
@@ -90,8 +100,7 @@ def musique_tasks(path: Path, split: Split, limit: int | None = None) -> list[Ta
         answers: list[str] = []
         queries = []
         for hop in rec["question_decomposition"]:
-            query = re.sub(r"#(\d+)", lambda m: answers[int(m.group(1)) - 1] if int(m.group(1)) <= len(answers) else m.group(0), hop["question"])
-            queries.append(query)
+            queries.append(_substitute_hops(hop["question"], answers))
             answers.append(hop["answer"])
         supporting = {hop["paragraph_support_idx"] for hop in rec["question_decomposition"]}
         distractors = [p["title"] for p in rec["paragraphs"] if p["idx"] not in supporting]

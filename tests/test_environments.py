@@ -31,7 +31,7 @@ def test_bm25_finds_the_passage_of_a_known_query():
 
 
 def test_shipped_corpora_load_in_each_format():
-    for name, paths in CORPORA.items():
+    for paths in CORPORA.values():
         for path in paths:
             passages = load_corpus(path)
             assert passages and all(p.title and p.text for p in passages), path
@@ -67,3 +67,12 @@ def test_training_processes_do_not_import_dagster():
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_rl_tasks_interleave_uneven_sources_from_the_training_split():
+    from foresight.training.fc_rl import rl_tasks
+
+    tasks = rl_tasks({"hotpotqa": 3, "musique": 1, "gsm8k": 2}, num_tasks=10, seed=0)
+    assert [t.source for t in tasks] == ["hotpotqa", "musique", "gsm8k", "hotpotqa", "gsm8k", "hotpotqa"]
+    held_out = {t.task_id for s in ("hotpotqa", "musique", "gsm8k") for t in benchmark_tasks(s)}
+    assert not {t.task_id for t in tasks} & held_out

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import random
 import tempfile
+from itertools import zip_longest
 import time
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def rl_tasks(sources: dict[str, int | None], num_tasks: int, seed: int) -> list[
     rng = random.Random(seed)
     for pool in pools:
         rng.shuffle(pool)
-    mixed = [t for group in zip(*pools) for t in group] if pools else []
+    mixed = [t for group in zip_longest(*pools) for t in group if t is not None]
     return mixed[:num_tasks]
 
 

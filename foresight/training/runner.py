@@ -41,9 +41,9 @@ class Reporter:
             self.pipes.log.info(message)
         _log.info(message)
 
-    def report(self, metadata: dict, data_version: str | None, asset_key: str | None = None) -> None:
+    def report(self, metadata: dict, data_version: str | None) -> None:
         if self.pipes is not None:
-            self.pipes.report_asset_materialization(metadata=metadata, data_version=data_version, asset_key=asset_key)
+            self.pipes.report_asset_materialization(metadata=metadata, data_version=data_version)
 
 
 class PipesLogCallback(TrainerCallback):
