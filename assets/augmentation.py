@@ -56,7 +56,7 @@ def augmented_trajectories(
     )
 
 
-@dg.asset_check(asset=augmented_trajectories, description="No world-model block contains a gold answer")
+@dg.asset_check(asset=augmented_trajectories, blocking=True, description="No world-model block contains a gold answer")
 def blocks_do_not_leak_answer(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
     meta = latest_metadata(context, "augmented_trajectories")
     rows = pq.read_table(meta["path"]).to_pylist()  # recount from the snapshot itself

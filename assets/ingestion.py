@@ -49,7 +49,7 @@ def trajectories(context: dg.AssetExecutionContext, config: TrajectoriesConfig, 
     )
 
 
-@dg.asset_check(asset=trajectories, description="Quarantined share of input records is at most max_bad_fraction")
+@dg.asset_check(asset=trajectories, blocking=True, description="Quarantined share of input records is at most max_bad_fraction")
 def quarantined_fraction(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
     meta = latest_metadata(context, "trajectories")
     return dg.AssetCheckResult(

@@ -1,13 +1,18 @@
 """Assets: the WM-AMT, FE-SFT and FC-RL checkpoints, each trained in a launched process."""
 
 
+from collections import Counter
+
 import dagster as dg
+import pyarrow as pa
 from pydantic import BaseModel
 
 from assets.common import latest_metadata
 from foresight.config import FCRLConfig, FESFTConfig, MidTrainConfig, TrainingJob
 from foresight.lineage import code_version, read_manifest
 from foresight.paths import subdir
+from foresight.rl_data import rl_tasks, task_rows
+from foresight.schema import write_snapshot
 from resources import CatalogResource, TrainingLauncher
 from resources.config_bridge import dagster_config, to_core
 
@@ -18,23 +23,26 @@ MidTrainConfigDagster = dagster_config(MidTrainConfig)
 TRAINING_TAGS = {"foresight/kind": "training"}
 
 
+def _augmented_input(context: dg.AssetExecutionContext) -> dict[str, dict[str, str]]:
+    data = latest_metadata(context, "augmented_trajectories")
+    return {"augmented_trajectories": {"path": data["path"], "data_version": data["data_version"]}}
+
+
 def _train(
     context: dg.AssetExecutionContext, launcher: TrainingLauncher, catalog: CatalogResource, stage: str,
-    config: BaseModel, parent_asset: str | None, extras: dict | None = None,
+    config: BaseModel, inputs: dict[str, dict[str, str]], parent_asset: str | None,
 ) -> dg.MaterializeResult:
     """Launch ``foresight.training.<stage>``, register the checkpoint, return its materialization."""
-    data = latest_metadata(context, "augmented_trajectories")
     parent = latest_metadata(context, parent_asset)["checkpoint_path"] if parent_asset else None
     job = TrainingJob(
-        stage=stage, config=config.model_dump(), parent_checkpoint=parent,
-        inputs={"augmented_trajectories": {"path": data["path"], "data_version": data["data_version"]}},
-        output_root=str(subdir("checkpoints") / stage), code_version=code_version(), extras=extras or {},
+        stage=stage, config=config.model_dump(), parent_checkpoint=parent, inputs=inputs,
+        output_root=str(subdir("checkpoints") / stage), code_version=code_version(),
     )
     metadata, version = launcher.launch(context, f"foresight.training.{stage}", job)
     manifest = read_manifest(metadata["checkpoint_path"])
     catalog.get().register_checkpoint(manifest, metadata["checkpoint_path"], metadata.get("mlflow_run_id"), context.run_id)
-    metadata.update({"parent_checkpoint": parent or "", "input_data_version": data["data_version"],
-                     "code_version": job.code_version})
+    metadata.update({"parent_checkpoint": parent or "", "code_version": job.code_version,
+                     **{f"input/{name}": spec["data_version"] for name, spec in inputs.items()}})
     return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(version or manifest["checkpoint_id"]))
 
 
@@ -43,7 +51,7 @@ def _train(
 def wm_amt_checkpoint(context: dg.AssetExecutionContext, config: MidTrainConfigDagster,
                       launcher: TrainingLauncher, catalog: CatalogResource) -> dg.MaterializeResult:
     """World Model Agentic Mid-Training: causal LM with packing over blocks + plain trajectories."""
-    return _train(context, launcher, catalog, "wm_amt", to_core(config, MidTrainConfig), None)
+    return _train(context, launcher, catalog, "wm_amt", to_core(config, MidTrainConfig), _augmented_input(context), None)
 
 
 @dg.asset(group_name="training", deps=["wm_amt_checkpoint", "augmented_trajectories"], code_version="1",
@@ -51,7 +59,8 @@ def wm_amt_checkpoint(context: dg.AssetExecutionContext, config: MidTrainConfigD
 def fe_sft_checkpoint(context: dg.AssetExecutionContext, config: FESFTConfigDagster,
                       launcher: TrainingLauncher, catalog: CatalogResource) -> dg.MaterializeResult:
     """Format-Eliciting SFT: chat-format block + policy span, loss on assistant turns only."""
-    return _train(context, launcher, catalog, "fe_sft", to_core(config, FESFTConfig), "wm_amt_checkpoint")
+    return _train(context, launcher, catalog, "fe_sft", to_core(config, FESFTConfig), _augmented_input(context),
+                  "wm_amt_checkpoint")
 
 
 class RLSources(BaseModel):
@@ -67,11 +76,18 @@ class FCRLAssetConfig(FCRLConfig, RLSources):
 FCRLAssetConfigDagster = dagster_config(FCRLAssetConfig)
 
 
-@dg.asset(group_name="training", deps=["fe_sft_checkpoint", "augmented_trajectories"], code_version="1",
+@dg.asset(group_name="training", deps=["fe_sft_checkpoint"], code_version="1",
           kinds={"pytorch", "mlflow"}, op_tags=TRAINING_TAGS, pool="training")
 def fc_rl_checkpoint(context: dg.AssetExecutionContext, config: FCRLAssetConfigDagster,
                      launcher: TrainingLauncher, catalog: CatalogResource) -> dg.MaterializeResult:
-    """Foresight-Conditioned RL: GRPO with multi-turn rollouts and outcome/calibration/grounding/format rewards."""
+    """Foresight-Conditioned RL: GRPO with multi-turn rollouts and outcome/calibration/grounding/format rewards.
+
+    The RL task set is snapshotted (content hash in the catalog) and is the run's recorded input.
+    """
     cfg = to_core(config, FCRLAssetConfig)
     rl = FCRLConfig.model_validate(cfg.model_dump(exclude={"sources"}))
-    return _train(context, launcher, catalog, "fc_rl", rl, "fe_sft_checkpoint", {"sources": cfg.sources})
+    tasks = rl_tasks(cfg.sources, rl.num_tasks, rl.seed)
+    path, digest = write_snapshot(pa.Table.from_pylist(task_rows(tasks)), subdir("rl_tasks"), "rl_tasks")
+    catalog.get().register_snapshot(digest, "rl_tasks", str(path), len(tasks), 0, dict(Counter(t.source for t in tasks)))
+    inputs = {"rl_tasks": {"path": str(path), "data_version": digest}}
+    return _train(context, launcher, catalog, "fc_rl", rl, inputs, "fe_sft_checkpoint")

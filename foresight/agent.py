@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import torch
 
 from foresight.config import RolloutConfig
+from foresight.envs import Environment
 from foresight.formatting import prompt_messages
 from foresight.modeling import IM_START
 from foresight.outcome import task_outcome
-from foresight.envs import Environment
 from foresight.protocol import BlockTags, ParsedTurn, parse_turn, render_observation
 from foresight.tasks import Task
 
@@ -67,7 +67,8 @@ def _generate(model, tokenizer, contexts: list[list[int]], cfg: RolloutConfig, d
     pad = tokenizer.pad_token_id
     input_ids = torch.tensor([[pad] * (width - len(c)) + c for c in contexts], device=model.device)
     attention = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in contexts], device=model.device)
-    kwargs = {"do_sample": do_sample}
+    # The pad token is never generated, so a sequence without EOS is exactly what was sampled.
+    kwargs = {"do_sample": do_sample, "suppress_tokens": [pad]}
     if do_sample:
         kwargs.update(temperature=temperature, top_k=0, top_p=1.0)
     out = model.generate(
@@ -79,8 +80,6 @@ def _generate(model, tokenizer, contexts: list[list[int]], cfg: RolloutConfig, d
     for ids in new:
         if tokenizer.eos_token_id in ids:
             ids = ids[: ids.index(tokenizer.eos_token_id) + 1]
-        else:
-            ids = [i for i in ids if i != pad]
         result.append(ids)
     return result
 
@@ -125,6 +124,9 @@ def run_episodes(
     return episodes
 
 
+_DOMAIN_TOOLS = {"search": ("search",), "math": ("calculate",)}
+
+
 def _env_key(task: Task) -> str:
     return task.corpus if task.domain == "search" else "math"
 
@@ -149,7 +151,12 @@ def _advance(episode: Episode, ids: list[int], tokenizer, environments, cfg: Rol
         episode.done = True
         episode.observations.append("")
         return
-    observation = environments[_env_key(episode.task)].step(turn.action_type, turn.action)
+    if turn.action_type not in _DOMAIN_TOOLS[episode.task.domain]:
+        # Wrong tool for this task (e.g. <calculate> in a search task): the policy sees an
+        # error observation, the turn stays as generated, nothing crashes.
+        observation = f"Error: the {turn.action_type} tool is not available for this task."
+    else:
+        observation = environments[_env_key(episode.task)].step(turn.action_type, turn.action)
     episode.observations.append(observation)
     tool = f"\n{IM_START}tool\n{render_observation(turn.action_type, observation)}{tokenizer.eos_token}\n{IM_START}assistant\n"
     tool_ids = _encode(tokenizer, tool)

@@ -4,8 +4,9 @@ Before action ``a_t`` of an executed trajectory, the block ``z_t`` holds (arXiv:
 
 - ``imaginary``: an abstract roadmap of the remaining path: the concrete next-step intent,
   then placeholders for later steps (no future entities are named);
-- ``keyword``: content words that really appear later in the trajectory (future actions and
-  observations), never a word of the gold answer;
+- ``keyword``: content words that really appear later in the trajectory (tau_{>t}: the
+  observation of ``a_t``, then later actions and observations), never a word of the gold
+  answer or of the question;
 - ``analysis``: a gap analysis: what the observations so far already hold, what is missing;
 - ``confidence``: q in [0, 1], a Monte Carlo estimate of success from sibling trajectories
   (same task, same actions up to and including ``a_t``: a Q(s_t, a_t) estimate); with no
@@ -140,8 +141,8 @@ def build_block(traj: dict, t: int, q: float, n_rollouts: int, num_keywords: int
 
     gold_words = {w for g in gold for w in normalize_answer(g).split()}
     question_words = set(content_words(traj["question"]))
-    candidates: list[str] = []
-    for s in future:
+    candidates: list[str] = content_words(future[0]["observation"])  # tau_{>t}: observation t onward
+    for s in future[1:]:
         candidates += content_words(s["action"] if s["action_type"] != "answer" else "")
         candidates += content_words(s["observation"])
     keywords = [w for w in dict.fromkeys(candidates) if w not in gold_words and w not in question_words]

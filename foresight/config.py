@@ -6,6 +6,9 @@ JSON (:class:`TrainingJob`) so a launched process needs only this package.
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timezone
+
 from pydantic import BaseModel, Field
 
 from foresight.protocol import BlockTags
@@ -20,7 +23,6 @@ class ModelConfig(BaseModel):
     """
 
     model_name_or_path: str | None = None
-    trust_remote_code: bool = False
     vocab_size: int = 2048
     hidden_size: int = 128
     num_layers: int = 4
@@ -38,6 +40,7 @@ class TrainConfig(BaseModel):
     per_device_batch_size: int = 8
     gradient_accumulation_steps: int = 1
     max_length: int = 512
+    trust_remote_code: bool = Field(False, description="run model code shipped with a checkpoint (off unless you trust it)")
     warmup_ratio: float = Field(0.05, ge=0.0, lt=1.0, description="share of steps spent warming up the learning rate")
     seed: int = 0
     bf16: bool = False
@@ -56,10 +59,16 @@ class MidTrainConfig(TrainConfig):
 
 
 class FESFTConfig(TrainConfig):
-    """FE-SFT: chat-format SFT, world-model span then policy span, loss on assistant turns only."""
+    """FE-SFT: chat-format SFT, world-model span then policy span, loss on assistant turns only.
+
+    Whole trajectories are kept intact (packing never splits one); ``max_length`` should
+    cover them: longer ones are truncated, and the metadata counts them.
+    """
 
     max_steps: int = 160
     learning_rate: float = 1e-3
+    max_length: int = 1536
+    per_device_batch_size: int = 3
     tags: BlockTags = BlockTags()
 
 
@@ -79,7 +88,7 @@ class RolloutConfig(BaseModel):
     max_new_tokens: int = 128
     max_context: int = 1536
     top_k: int = 3
-    passage_max_words: int = 40
+    passage_max_words: int = 30
 
 
 class FCRLConfig(TrainConfig):
@@ -106,6 +115,7 @@ class EvalConfig(BaseModel):
     rollout: RolloutConfig = RolloutConfig()
     ece_bins: int = 10
     tags: BlockTags = BlockTags()
+    trust_remote_code: bool = False
 
 
 class TrainingJob(BaseModel):
@@ -118,6 +128,7 @@ class TrainingJob(BaseModel):
         parent_checkpoint: path of the checkpoint to start from (None for WM-AMT from scratch).
         output_root: where the checkpoint directory is created (atomically).
         code_version: the code version recorded in the lineage manifest.
+        job_id: unique per launch and identical on every rank: names the checkpoint.
         mlflow_experiment: MLflow experiment name.
     """
 
@@ -127,5 +138,6 @@ class TrainingJob(BaseModel):
     parent_checkpoint: str | None = None
     output_root: str
     code_version: str
+    job_id: str = Field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
     mlflow_experiment: str = "foresight"
     extras: dict = {}

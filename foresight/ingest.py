@@ -49,15 +49,15 @@ class IngestConfig(BaseModel):
         PolicySpec(name="noisy-0.5", error_rate=0.5, samples=2),
     ]
     top_k: int = 3
-    passage_max_words: int | None = 40
+    passage_max_words: int | None = 30
     seed: int = 0
     max_bad_fraction: float = Field(0.05, ge=0.0, le=1.0)
 
 
-def _read_hub(dataset_id: str) -> IngestResult:
+def _read_hub(dataset_id: str, seen_ids: set[str]) -> IngestResult:
     from datasets import load_dataset  # only on machines with a hub
 
-    return validate_records(load_dataset(dataset_id, split="train"), f"hf://{dataset_id}")
+    return validate_records(load_dataset(dataset_id, split="train"), f"hf://{dataset_id}", seen_ids)
 
 
 def generate_trajectories(cfg: IngestConfig) -> tuple[IngestResult, dict[str, int]]:
@@ -72,10 +72,11 @@ def generate_trajectories(cfg: IngestConfig) -> tuple[IngestResult, dict[str, in
     envs = environments(cfg.top_k, cfg.passage_max_words)
     policies = [(BehaviorPolicy(p.name, p.error_rate), p.samples) for p in cfg.policies]
     result = IngestResult()
+    seen_ids: set[str] = set()
     task_counts = {}
     for source, limit in cfg.sources.items():
         path = Path(cfg.source_paths[source]) if source in cfg.source_paths else None
-        tasks = training_tasks(source, limit, path)
+        tasks = training_tasks(source, limit, path, rejects=result.quarantined)
         task_counts[source] = len(tasks)
         records = []
         for task in tasks:
@@ -83,7 +84,10 @@ def generate_trajectories(cfg: IngestConfig) -> tuple[IngestResult, dict[str, in
             for policy, samples in policies:
                 for sample in range(samples):
                     records.append(run_policy(task, policy, env, seed=cfg.seed * 1000 + sample))
-        result.extend(validate_records(records, str(path or source)))
+        result.extend(validate_records(records, str(path or source), seen_ids))
     for spec in cfg.canonical_files:
-        result.extend(_read_hub(spec.removeprefix("hf://")) if spec.startswith("hf://") else read_canonical_file(spec))
+        if spec.startswith("hf://"):
+            result.extend(_read_hub(spec.removeprefix("hf://"), seen_ids))
+        else:
+            result.extend(read_canonical_file(spec, seen_ids))
     return result, task_counts

@@ -8,7 +8,6 @@ config, the code version and the seed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -35,33 +34,50 @@ def code_version() -> str:
     return f"git:{sha}{'+dirty' if dirty else ''}"
 
 
-def write_checkpoint(root: str | Path, stage: str, manifest: dict, save: Callable[[Path], None]) -> Path:
-    """Create ``<root>/<stage>-<UTC time>-<hash>`` atomically.
+def write_checkpoint(
+    root: str | Path, checkpoint_id: str, manifest: dict, save: Callable[[Path], None],
+    is_main_process: bool = True, barrier: Callable[[], None] | None = None,
+) -> Path:
+    """Create ``<root>/<checkpoint_id>`` atomically.
+
+    Every process calls ``save`` on the same temporary directory (distributed trainers
+    gather their shards there); after ``barrier`` the main process alone writes the
+    manifest and renames the directory into place.
 
     Args:
         root: parent directory of checkpoints.
-        stage: stage name, the id's prefix.
+        checkpoint_id: directory name, identical on every rank (e.g. ``<stage>-<job id>``).
         manifest: lineage fields (inputs, parent_checkpoint, config, code_version, seed, ...).
         save: writes the model files into the directory it is given.
+        is_main_process: whether this process writes the manifest and renames.
+        barrier: waits for every process (None in a single process).
 
     Returns:
-        Path of the finished checkpoint directory (its name is the checkpoint id).
+        Path of the finished checkpoint directory.
+
+    Raises:
+        FileExistsError: a checkpoint with this id already exists.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    digest = hashlib.sha256(json.dumps(manifest, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    checkpoint_id = f"{stage}-{stamp}-{digest}"
-    tmp = root / f".tmp-{checkpoint_id}"
+    final, tmp = root / checkpoint_id, root / f".tmp-{checkpoint_id}"
+    if final.exists():
+        raise FileExistsError(f"checkpoint {final} already exists")
     try:
         save(tmp)
-        record = {**manifest, "checkpoint_id": checkpoint_id, "stage": stage, "created_at": stamp}
-        (tmp / MANIFEST).write_text(json.dumps(record, indent=2, sort_keys=True, default=str))
-        final = root / checkpoint_id
-        os.replace(tmp, final)
+        if barrier is not None:
+            barrier()
+        if is_main_process:
+            record = {**manifest, "checkpoint_id": checkpoint_id,
+                      "created_at": datetime.now(timezone.utc).isoformat()}
+            (tmp / MANIFEST).write_text(json.dumps(record, indent=2, sort_keys=True, default=str))
+            os.replace(tmp, final)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if is_main_process:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if barrier is not None:
+        barrier()
     return final
 
 

@@ -10,9 +10,18 @@ from math_verify import parse, verify
 
 from foresight.text import exact_match
 
+# math-verify's own timeouts rely on SIGALRM (main thread only); bounding the length of what
+# it parses keeps a generated answer from hanging reward computation in any thread.
+MAX_ANSWER_CHARS = 64
+
 
 def math_equivalent(prediction: str, gold: str) -> bool:
-    """True when math-verify finds ``prediction`` equivalent to ``gold`` (e.g. "18.0" vs "18")."""
+    """True when math-verify finds ``prediction`` equivalent to ``gold`` (e.g. "18.0" vs "18").
+
+    Predictions longer than :data:`MAX_ANSWER_CHARS` are not equivalent (and never parsed).
+    """
+    if len(prediction) > MAX_ANSWER_CHARS:
+        return False
     gold_parsed = parse(gold, parsing_timeout=None)
     pred_parsed = parse(prediction, parsing_timeout=None)
     if not gold_parsed or not pred_parsed:

@@ -117,16 +117,19 @@ def parse_turn(text: str, tags: BlockTags | None = None) -> ParsedTurn:
         turn.think = think[0].strip()
         in_order = in_order and think[1] >= cursor
         cursor = max(cursor, think[2])
-    actions = [(t, f) for t in ACTION_TAGS if (f := _find(t, text, cursor if think else 0)) is not None]
+    # Actions are read only after the block and think spans, so an <answer> written inside
+    # <imaginary> is never taken as the final answer.
+    actions = [(t, f) for t in ACTION_TAGS if (f := _find(t, text, cursor)) is not None]
     if actions:
         action_type, (inner, _b, _e) = min(actions, key=lambda a: a[1][1])
         turn.action_type, turn.action = action_type, inner.strip()
+    action_tags = sum(text.count(f"<{t}>", cursor) for t in ACTION_TAGS)
     turn.well_formed = (
         in_order
         and len(turn.block) == 4
         and turn.confidence is not None
         and think is not None
-        and len(actions) == 1
+        and action_tags == 1
         and bool(turn.action)
     )
     return turn

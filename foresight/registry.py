@@ -9,12 +9,19 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from foresight.envs import Environment
 from foresight.envs.calculator import CalculatorEnvironment
 from foresight.envs.retrieval import BM25Retriever, Passage, load_corpus
 from foresight.envs.search import SearchEnvironment
 from foresight.paths import DATA_DIR
-from foresight.envs import Environment
-from foresight.tasks import Task, flashrag_tasks, gsm8k_tasks, hotpotqa_tasks, musique_tasks
+from foresight.schema import Quarantined
+from foresight.tasks import (
+    Task,
+    flashrag_tasks,
+    gsm8k_tasks,
+    hotpotqa_tasks,
+    musique_tasks,
+)
 
 CORPORA: dict[str, list[Path]] = {
     "hotpotqa": [DATA_DIR / "hotpotqa" / "hotpotqa_train_corpus.json"],
@@ -45,7 +52,7 @@ def _retriever(paths: tuple[Path, ...]) -> BM25Retriever:
     return BM25Retriever(passages)
 
 
-def environments(top_k: int = 3, passage_max_words: int | None = 40, corpora: tuple[str, ...] = tuple(CORPORA)) -> dict[str, Environment]:
+def environments(top_k: int = 3, passage_max_words: int | None = 30, corpora: tuple[str, ...] = tuple(CORPORA)) -> dict[str, Environment]:
     """Environments keyed as :func:`foresight.agent.run_episodes` expects: corpus names and "math".
 
     BM25 indexes are built once per process and corpus.
@@ -57,8 +64,12 @@ def environments(top_k: int = 3, passage_max_words: int | None = 40, corpora: tu
     return envs
 
 
-def training_tasks(source: str, limit: int | None = None, path: Path | None = None) -> list[Task]:
+def training_tasks(source: str, limit: int | None = None, path: Path | None = None,
+                   rejects: list[Quarantined] | None = None) -> list[Task]:
     """Training-split tasks of a trajectory source ("hotpotqa", "musique", "gsm8k").
+
+    Bad source records raise :class:`foresight.tasks.RecordError`, or are appended to
+    ``rejects`` when a list is given.
 
     Raises:
         KeyError: unknown source.
@@ -66,7 +77,7 @@ def training_tasks(source: str, limit: int | None = None, path: Path | None = No
     readers = {"hotpotqa": hotpotqa_tasks, "musique": musique_tasks, "gsm8k": gsm8k_tasks}
     if source not in readers:
         raise KeyError(f"unknown trajectory source {source!r}; known: {sorted(readers)}")
-    return readers[source](path or SOURCE_FILES[source], "train", limit)
+    return readers[source](path or SOURCE_FILES[source], "train", limit, rejects)
 
 
 def benchmark_tasks(benchmark: str, limit: int | None = None) -> list[Task]:

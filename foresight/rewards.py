@@ -4,7 +4,8 @@
 - calibration: mean over turns of R_calib = I - (q_t - I)^2 (Brier-style, as in RLCR,
   arXiv:2507.16806); a turn without a parseable confidence scores as q_t = 1 - I, the worst;
 - grounding: mean over turns of R_ground, the share of the turn's predicted keywords that
-  appear in the rest of the executed trajectory (its own action onward); keywords that are
+  appear in the rest of the executed trajectory tau_{>t} (the observation of turn t, then
+  every later action and observation; copying the turn's own query scores nothing); keywords that are
   stopwords or words of the question never count, so generic keywords cannot game it;
 - format: share of well-formed turns (full block, think, one action), times 1 if the
   episode ended with an answer, else 0.
@@ -45,8 +46,9 @@ def keyword_grounding(keywords: list[str], text_after: str, question: str) -> fl
 
 
 def later_text(turns: list[ParsedTurn], observations: list[str], t: int) -> str:
-    parts = []
-    for turn, obs in zip(turns[t:], observations[t:]):
+    """Text of tau_{>t}: observation t, then the actions and observations of later turns."""
+    parts = [observations[t]] if t < len(observations) else []
+    for turn, obs in zip(turns[t + 1 :], observations[t + 1 :]):
         parts += [turn.action or "", obs]
     return " ".join(parts)
 

@@ -165,55 +165,74 @@ def validate_trajectory(record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def validate_records(records: Iterable[Any], file: str) -> IngestResult:
+def validate_records(records: Iterable[Any], file: str, seen_ids: set[str] | None = None) -> IngestResult:
     """Validate many records; good ones go on, bad ones are quarantined with the reason.
 
     Args:
-        records: parsed records (dicts), or :class:`SchemaError` instances for records that
-            could not even be parsed (the reader passes them through to keep the index).
+        records: parsed records (dicts) by position; ``None`` for a blank line (skipped,
+            the position still counts), a :class:`SchemaError` for a record that could not
+            be parsed at all.
         file: the source file name, reported in every quarantine entry.
+        seen_ids: trajectory ids accepted so far (across files); a repeated id is
+            quarantined, since Monte Carlo labels key on it. Updated in place.
     """
     result = IngestResult()
+    seen = seen_ids if seen_ids is not None else set()
     for index, record in enumerate(records):
+        if record is None:
+            continue
         if isinstance(record, SchemaError):
             result.quarantined.append(Quarantined(file, index, record.field, record.reason, ""))
             continue
         try:
-            result.trajectories.append(validate_trajectory(record))
+            trajectory = validate_trajectory(record)
+            if trajectory["trajectory_id"] in seen:
+                raise SchemaError("trajectory_id", f"duplicate id {trajectory['trajectory_id']!r}")
         except SchemaError as err:
             raw = json.dumps(record, default=str)[:2000]
             result.quarantined.append(Quarantined(file, index, err.field, err.reason, raw))
+            continue
+        seen.add(trajectory["trajectory_id"])
+        result.trajectories.append(trajectory)
     return result
 
 
-def read_canonical_file(path: str | Path) -> IngestResult:
+def read_canonical_file(path: str | Path, seen_ids: set[str] | None = None) -> IngestResult:
     """Read a JSONL or Parquet file already in the canonical schema.
 
-    Lines that are not valid JSON are quarantined (field ``<json>``); records that fail
+    Record numbers are 0-based line numbers (JSONL) or row numbers (Parquet). Lines that
+    are not UTF-8 or not JSON are quarantined (field ``<json>``); records that fail
     :func:`validate_trajectory` are quarantined with the offending field.
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: the extension is neither ``.jsonl``/``.json`` nor ``.parquet``.
+        ValueError: the extension is neither ``.jsonl``/``.json`` nor ``.parquet``, or the
+            Parquet file cannot be read (the message names the file).
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"trajectory file not found: {path}")
     if path.suffix == ".parquet":
-        records: list[Any] = pq.read_table(path).to_pylist()
+        try:
+            records: list[Any] = pq.read_table(path).to_pylist()
+        except (pa.ArrowException, OSError) as err:
+            raise ValueError(f"{path}: not a readable Parquet file: {err}") from err
     elif path.suffix in (".jsonl", ".json"):
         records = []
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                if not line.strip():
+        with path.open("rb") as fh:
+            for raw in fh:
+                if not raw.strip():
+                    records.append(None)
                     continue
                 try:
-                    records.append(json.loads(line))
+                    records.append(json.loads(raw.decode("utf-8")))
+                except UnicodeDecodeError as err:
+                    records.append(SchemaError("<json>", f"not UTF-8: {err.reason} at byte {err.start}"))
                 except json.JSONDecodeError as err:
                     records.append(SchemaError("<json>", f"invalid JSON: {err.msg} at column {err.colno}"))
     else:
         raise ValueError(f"{path}: unsupported trajectory file type {path.suffix!r} (use .jsonl or .parquet)")
-    return validate_records(records, str(path))
+    return validate_records(records, str(path), seen_ids)
 
 
 def to_table(trajectories: list[dict[str, Any]]) -> pa.Table:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from foresight.schema import Quarantined
+
 Split = Literal["train", "eval"]
 HOLDOUT_MODULUS = 5
 
@@ -45,39 +47,83 @@ class Task:
     oracle: dict = field(default_factory=dict)
 
 
-def _read_json(path: Path) -> list[dict]:
+class RecordError(ValueError):
+    """A source record lacks a field or has an unusable value; names file, record and field."""
+
+    def __init__(self, path: Path, index: int, field: str, reason: str):
+        super().__init__(f"{path}, record {index}, field {field!r}: {reason}")
+        self.rejected = Quarantined(str(path), index, field, reason, "")
+
+
+def _read_json(path: Path) -> list:
     if not path.exists():
         raise FileNotFoundError(f"dataset file not found: {path}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not a readable JSON file: {err}") from err
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+def _read_jsonl(path: Path) -> list:
+    """Records of a JSONL file, one per line (blank lines keep their index as None)."""
     if not path.exists():
         raise FileNotFoundError(f"dataset file not found: {path}")
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    records: list = []
+    with path.open("rb") as fh:
+        for index, raw in enumerate(fh):
+            try:
+                records.append(json.loads(raw.decode("utf-8")) if raw.strip() else None)
+            except (json.JSONDecodeError, UnicodeDecodeError) as err:
+                records.append(RecordError(path, index, "<json>", f"unreadable line: {err}"))
+    return records
 
 
-def _take(records: list[dict], split: Split, limit: int | None) -> list[tuple[int, dict]]:
-    chosen = [(i, r) for i, r in enumerate(records) if split_of(i) == split]
+def _take(records: list, split: Split, limit: int | None) -> list[tuple[int, dict]]:
+    chosen = [(i, r) for i, r in enumerate(records) if r is not None and split_of(i) == split]
     return chosen[:limit] if limit is not None else chosen
 
 
-def hotpotqa_tasks(path: Path, split: Split, limit: int | None = None) -> list[Task]:
-    """HotpotQA in the original distractor format (``supporting_facts``, ``context``).
+def _build(path: Path, records: list[tuple[int, object]], make, rejects: list[Quarantined] | None) -> list[Task]:
+    """Apply ``make(index, record)`` to each record; failures raise, or go to ``rejects``.
 
-    Oracle queries: the titles of the supporting facts in order of first mention.
+    Raises:
+        RecordError: a bad record when ``rejects`` is None (naming file, record, field).
     """
     tasks = []
-    for i, rec in _take(_read_json(path), split, limit):
+    for index, record in records:
+        try:
+            if isinstance(record, RecordError):
+                raise record
+            if not isinstance(record, dict):
+                raise RecordError(path, index, "<record>", f"expected an object, got {type(record).__name__}")
+            try:
+                tasks.append(make(index, record))
+            except KeyError as err:
+                raise RecordError(path, index, str(err.args[0]), "missing") from err
+        except RecordError as err:
+            if rejects is None:
+                raise
+            rejects.append(err.rejected)
+    return tasks
+
+
+def hotpotqa_tasks(path: Path, split: Split, limit: int | None = None, rejects: list[Quarantined] | None = None) -> list[Task]:
+    """HotpotQA in the original distractor format (``supporting_facts``, ``context``).
+
+    Oracle queries: the titles of the supporting facts in order of first mention. Bad
+    records raise :class:`RecordError`, or are appended to ``rejects`` when given.
+    """
+
+    def make(i: int, rec: dict) -> Task:
         titles = list(dict.fromkeys(t for t, _ in rec["supporting_facts"]))
         distractors = [t for t, _ in rec["context"] if t not in titles]
-        tasks.append(Task(
+        return Task(
             task_id=f"hotpotqa:{rec['_id']}", domain="search", question=rec["question"],
             gold_answers=[rec["answer"]], source="hotpotqa", corpus="hotpotqa",
             oracle={"queries": titles, "distractors": distractors, "record": i},
-        ))
-    return tasks
+        )
+
+    return _build(path, _take(_read_json(path), split, limit), make, rejects)
 
 
 def _substitute_hops(question: str, answers: list[str]) -> str:
@@ -90,13 +136,13 @@ def _substitute_hops(question: str, answers: list[str]) -> str:
     return re.sub(r"#(\d+)", answer_of, question)
 
 
-def musique_tasks(path: Path, split: Split, limit: int | None = None) -> list[Task]:
+def musique_tasks(path: Path, split: Split, limit: int | None = None, rejects: list[Quarantined] | None = None) -> list[Task]:
     """MuSiQue (answerable) with ``question_decomposition``.
 
     Oracle queries: each sub-question with ``#k`` replaced by the answer of hop k.
     """
-    tasks = []
-    for i, rec in _take(_read_json(path), split, limit):
+
+    def make(i: int, rec: dict) -> Task:
         answers: list[str] = []
         queries = []
         for hop in rec["question_decomposition"]:
@@ -104,23 +150,26 @@ def musique_tasks(path: Path, split: Split, limit: int | None = None) -> list[Ta
             answers.append(hop["answer"])
         supporting = {hop["paragraph_support_idx"] for hop in rec["question_decomposition"]}
         distractors = [p["title"] for p in rec["paragraphs"] if p["idx"] not in supporting]
-        tasks.append(Task(
+        return Task(
             task_id=f"musique:{rec['id']}", domain="search", question=rec["question"],
             gold_answers=[rec["answer"], *rec.get("answer_aliases", [])], source="musique",
             corpus="musique", oracle={"queries": queries, "hop_answers": answers[:-1],
                                       "distractors": distractors, "record": i},
-        ))
-    return tasks
+        )
+
+    return _build(path, _take(_read_json(path), split, limit), make, rejects)
 
 
 _CALC = re.compile(r"<<([^=<>]+)=([^<>]*)>>")
 
 
-def gsm8k_tasks(path: Path, split: Split, limit: int | None = None) -> list[Task]:
+def gsm8k_tasks(path: Path, split: Split, limit: int | None = None, rejects: list[Quarantined] | None = None) -> list[Task]:
     """GSM8K worked solutions; each ``<<expr=value>>`` annotation is one calculator call."""
-    tasks = []
-    for i, rec in _take(_read_jsonl(path), split, limit):
-        solution, _, final = rec["answer"].rpartition("####")
+
+    def make(i: int, rec: dict) -> Task:
+        solution, marker, final = rec["answer"].rpartition("####")
+        if not marker or not final.strip():
+            raise RecordError(path, i, "answer", "no final answer after '####'")
         calculations = []
         pending = ""
         for line in solution.strip().splitlines():
@@ -131,20 +180,23 @@ def gsm8k_tasks(path: Path, split: Split, limit: int | None = None) -> list[Task
             before = line[: match.start()].rstrip(" =$")
             calculations.append((f"{pending} {before}".strip(), match.group(1).strip()))
             pending = ""
-        tasks.append(Task(
+        return Task(
             task_id=f"gsm8k:{i}", domain="math", question=rec["question"],
             gold_answers=[final.strip().replace(",", "")], source="gsm8k",
             oracle={"calculations": calculations, "record": i},
-        ))
-    return tasks
+        )
+
+    return _build(path, _take(_read_jsonl(path), split, limit), make, rejects)
 
 
 def flashrag_tasks(path: Path, name: str, corpus: str, limit: int | None = None) -> list[Task]:
     """FlashRAG question file ``{"id", "question", "golden_answers"}`` (evaluation only)."""
-    tasks = []
-    for rec in _read_jsonl(path)[:limit]:
-        tasks.append(Task(
+
+    def make(i: int, rec: dict) -> Task:
+        return Task(
             task_id=f"{name}:{rec['id']}", domain="search", question=rec["question"],
             gold_answers=list(rec["golden_answers"]), source=name, corpus=corpus,
-        ))
-    return tasks
+        )
+
+    records = [(i, r) for i, r in enumerate(_read_jsonl(path)) if r is not None][:limit]
+    return _build(path, records, make, None)

@@ -2,7 +2,7 @@
 
     foresight demo [--preset default|tiny]   materialize every asset, print the benchmark table
     foresight ui [--port 3000]                Dagster UI on the same instance
-    foresight audit checkpoint <id|latest>    data, parent and config behind a checkpoint
+    foresight audit checkpoint <id|latest>    data, parents and config behind a checkpoint (latest: newest FC-RL)
     foresight audit score [<benchmark>]       which checkpoint produced each score
 """
 
@@ -111,11 +111,11 @@ def cmd_audit(args) -> int:
     if args.what == "checkpoint":
         target = args.target
         if target in (None, "latest"):
-            _, rows = catalog.query("latest_scores.sql")
+            _, rows = catalog.query("latest_checkpoint.sql")
             if not rows:
-                print("no scored checkpoint in the catalog yet", file=sys.stderr)
+                print("no checkpoint in the catalog yet", file=sys.stderr)
                 return 1
-            target = rows[0][3]
+            target = rows[0][0]
         columns, rows = catalog.query("audit_checkpoint.sql", {"checkpoint_id": os.path.basename(target.rstrip("/"))})
     else:
         columns, rows = catalog.query("audit_score.sql", {"benchmark": args.target})

@@ -26,12 +26,13 @@ class ScriptedModel:
 
     device = torch.device("cpu")
 
-    def __init__(self, tokenizer):
+    def __init__(self, tokenizer, turns=TURNS):
         self.tokenizer = tokenizer
+        self.turns = turns
         self.calls = 0
 
     def generate(self, input_ids, attention_mask, max_new_tokens, eos_token_id, pad_token_id, **kwargs):
-        turn = self.tokenizer(TURNS[self.calls] + self.tokenizer.eos_token, add_special_tokens=False)["input_ids"]
+        turn = self.tokenizer(self.turns[self.calls] + self.tokenizer.eos_token, add_special_tokens=False)["input_ids"]
         self.calls += 1
         new = torch.tensor([turn] * input_ids.shape[0])
         return torch.cat([input_ids, new], dim=1)
@@ -51,6 +52,16 @@ def test_observation_tokens_are_masked_and_turns_parsed():
     assert "<information>" not in policy and "<answer>Jane Roe</answer>" in policy
     assert [t.well_formed for t in episode.turns] == [True, True]
     assert episode.observations[0].startswith("Doc 1 (Title: Acme)")
+
+
+def test_a_tool_of_another_domain_is_an_error_observation_not_a_crash():
+    tokenizer = _tokenizer()
+    env = SearchEnvironment(BM25Retriever([Passage("1", "Acme", "Acme text.")]), top_k=1)
+    task = Task("t", "search", "Who founded Acme?", ["Jane Roe"], "unit", corpus="c")
+    turns = [BLOCK + "<think>x</think><calculate>1+1</calculate>", BLOCK + "<think>y</think><answer>Bob</answer>"]
+    [episode] = run_episodes(ScriptedModel(tokenizer, turns), tokenizer, [task], {"c": env}, RolloutConfig(max_turns=3))
+    assert episode.observations[0].startswith("Error: the calculate tool is not available")
+    assert episode.answer == "Bob" and episode.outcome == 0.0
 
 
 def test_fe_sft_trains_on_assistant_turns_only():
@@ -74,3 +85,27 @@ def test_embedded_default_model_is_a_small_llama():
     model = build_model(tokenizer, ModelConfig(hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64), seed=0)
     assert model.config.model_type == "llama" and model.config.vocab_size == len(tokenizer)
     assert tokenizer.eos_token == "<|im_end|>" and "{% generation %}" in tokenizer.chat_template
+
+
+def test_sft_trainer_dataset_keeps_whole_trajectories_and_masks_observations(tmp_path):
+    """What FE-SFT really trains on: TRL's tokenized, packed dataset (not just the template)."""
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from foresight.registry import environments, training_tasks
+    from foresight.policies import BehaviorPolicy, run_policy
+
+    tokenizer = _tokenizer()
+    task = training_tasks("musique", 1)[0]
+    traj = run_policy(task, BehaviorPolicy("oracle", 0.0), environments()[task.corpus], seed=0)
+    conversation = trajectory_messages(traj, BlockTags())
+    length = len(tokenizer.apply_chat_template(conversation, tokenize=True, return_dict=True)["input_ids"])
+    model = build_model(tokenizer, ModelConfig(hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64), 0)
+    args = SFTConfig(output_dir=str(tmp_path), assistant_only_loss=True, packing=True, packing_strategy="bfd",
+                     max_length=length + 8, use_cpu=True, bf16=False, report_to=[], max_steps=1)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_dict({"messages": [conversation]}),
+                         processing_class=tokenizer)
+    row = trainer.train_dataset[0]
+    trained = tokenizer.decode([i for i, label in zip(row["input_ids"], row["labels"]) if label != -100])
+    assert f"<answer>{task.gold_answers[0]}</answer>" in trained  # the last turn survives
+    assert "<information>" not in trained and "Doc 1 (Title:" not in trained

@@ -1,6 +1,12 @@
 import pytest
 
-from foresight.blocks import Block, augment, block_leaks, build_block, monte_carlo_labels
+from foresight.blocks import (
+    Block,
+    augment,
+    block_leaks,
+    build_block,
+    monte_carlo_labels,
+)
 from foresight.protocol import parse_turn
 from foresight.text import contains_answer
 

@@ -1,10 +1,16 @@
+import json
 import subprocess
 import sys
 
 import pytest
 
 from foresight.envs.calculator import CalculatorEnvironment, CalculatorError, calculate
-from foresight.envs.retrieval import BM25Retriever, Passage, format_passages, load_corpus
+from foresight.envs.retrieval import (
+    BM25Retriever,
+    Passage,
+    format_passages,
+    load_corpus,
+)
 from foresight.envs.search import SearchEnvironment
 from foresight.outcome import task_outcome
 from foresight.registry import CORPORA, SOURCE_FILES, benchmark_tasks, training_tasks
@@ -39,7 +45,7 @@ def test_shipped_corpora_load_in_each_format():
 
 def test_calculator_is_arithmetic_only():
     assert calculate("16-3-4") == "9" and calculate("1.5*50") == "75" and calculate("7/2") == "3.5"
-    for bad in ["__import__('os')", "open('x')", "2**1000"]:
+    for bad in ["__import__('os')", "open('x')", "2**1000", "(0-8)**0.5", "((9**64)**64)**64"]:
         with pytest.raises(CalculatorError):
             calculate(bad)
     assert CalculatorEnvironment().step("calculate", "1/0").startswith("Error:")
@@ -70,9 +76,29 @@ def test_training_processes_do_not_import_dagster():
 
 
 def test_rl_tasks_interleave_uneven_sources_from_the_training_split():
-    from foresight.training.fc_rl import rl_tasks
+    from foresight.rl_data import rl_tasks
 
     tasks = rl_tasks({"hotpotqa": 3, "musique": 1, "gsm8k": 2}, num_tasks=10, seed=0)
     assert [t.source for t in tasks] == ["hotpotqa", "musique", "gsm8k", "hotpotqa", "gsm8k", "hotpotqa"]
     held_out = {t.task_id for s in ("hotpotqa", "musique", "gsm8k") for t in benchmark_tasks(s)}
     assert not {t.task_id for t in tasks} & held_out
+
+
+def test_bad_source_records_are_quarantined_with_file_record_and_field(tmp_path):
+    from foresight.tasks import RecordError, hotpotqa_tasks
+
+    good = json.loads(SOURCE_FILES["hotpotqa"].read_text())[0]
+    path = tmp_path / "hotpot.json"
+    path.write_text(json.dumps([good, {"question": "no id"}, "not an object", good, good]))
+    rejects = []
+    tasks = hotpotqa_tasks(path, "train", rejects=rejects)
+    assert len(tasks) == 2  # records 0 and 3; record 4 is the held-out position
+    assert [(r.record, r.field) for r in rejects] == [(1, "supporting_facts"), (2, "<record>")]
+    with pytest.raises(RecordError, match=r"hot\.json|record 1, field 'supporting_facts'"):
+        hotpotqa_tasks(path, "train")
+
+    gsm = tmp_path / "gsm.jsonl"
+    gsm.write_text(json.dumps({"question": "q", "answer": "no marker here"}) + "\n{broken\n")
+    rejects = []
+    assert gsm8k_tasks(gsm, "train", rejects=rejects) == []
+    assert [(r.record, r.field) for r in rejects] == [(0, "answer"), (1, "<json>")]

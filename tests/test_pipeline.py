@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets import ALL_ASSETS, ALL_CHECKS
+from foresight.blocks import monte_carlo_labels
 from foresight.catalog import Catalog
 from foresight.lineage import read_manifest
 from pipelines.cli import benchmark_table, materialize_all
@@ -46,7 +47,10 @@ def test_checkpoints_carry_lineage(materialized):
     data = _meta(instance, "augmented_trajectories")
     manifest = read_manifest(rl["checkpoint_path"])
     assert manifest["parent_checkpoint"] == sft["checkpoint_path"]
-    assert manifest["inputs"]["augmented_trajectories"]["data_version"] == data["data_version"]
+    assert read_manifest(sft["checkpoint_path"])["inputs"]["augmented_trajectories"]["data_version"] == data["data_version"]
+    # RL's recorded input is the task set its rollouts used, and the process used exactly it
+    rl_tasks = pq.read_table(manifest["inputs"]["rl_tasks"]["path"]).to_pylist()
+    assert len(rl_tasks) == rl["rl_tasks"] == 4
     assert manifest["config"]["num_generations"] == 2 and manifest["code_version"]
     path = Path(rl["checkpoint_path"])
     assert (path / "model.safetensors").exists() and not (path / "training_args.bin").exists()
@@ -59,10 +63,15 @@ def test_catalog_answers_which_data_produced_a_checkpoint_and_a_score(materializ
     rl = _meta(instance, "fc_rl_checkpoint")
     raw = _meta(instance, "trajectories")
     columns, rows = Catalog().query("audit_checkpoint.sql", {"checkpoint_id": rl["checkpoint_id"]})
-    stages = {r[columns.index("stage")] for r in rows}
-    assert stages == {"fc_rl", "fe_sft", "wm_amt"}
-    sources = {r[columns.index("source")]: r[columns.index("source_rows")] for r in rows}
-    assert sources == raw["trajectories_per_source"]
+    by_stage: dict = {}
+    for r in rows:
+        row = dict(zip(columns, r))
+        by_stage.setdefault(row["stage"], {})[row["source"]] = (row["snapshot_asset"], row["source_rows"])
+    assert set(by_stage) == {"fc_rl", "fe_sft", "wm_amt"}
+    for stage in ("wm_amt", "fe_sft"):  # trained on the augmented snapshot of these raw rows
+        assert {s: n for s, (_, n) in by_stage[stage].items()} == raw["trajectories_per_source"]
+    assert {a for a, _ in by_stage["fc_rl"].values()} == {"rl_tasks"}
+    assert sum(n for _, n in by_stage["fc_rl"].values()) == 4
     columns, rows = Catalog().query("audit_score.sql", {"benchmark": "gsm8k"})
     assert rows and {r[columns.index("checkpoint_id")] for r in rows} == {rl["checkpoint_id"]}
     assert "| gsm8k |" in benchmark_table()
@@ -71,9 +80,14 @@ def test_catalog_answers_which_data_produced_a_checkpoint_and_a_score(materializ
 def test_blocks_and_checks(materialized):
     _, instance, _ = materialized
     aug = _meta(instance, "augmented_trajectories")
-    assert aug["leaking_blocks"] == 0 and aug["blocks"] == aug["labels_monte_carlo"] + aug["labels_own_outcome"]
+    assert aug["leaking_blocks"] == 0
     rows = pq.read_table(aug["path"]).to_pylist()
-    assert all("block" in s for t in rows for s in t["steps"])
+    # stored confidences are the Monte Carlo labels of the raw snapshot's siblings
+    raw = pq.read_table(_meta(instance, "trajectories")["path"]).to_pylist()
+    labels = monte_carlo_labels(raw)
+    stored = {(t["trajectory_id"], i): (s["block"]["confidence"], s["block"]["n_rollouts"]) for t in rows for i, s in enumerate(t["steps"])}
+    assert stored == {k: (round(q, 4), n) for k, (q, n) in labels.items()}
+    assert aug["labels_monte_carlo"] == sum(n > 1 for _, n in labels.values()) > 0
     for check in ("quarantined_fraction", "blocks_do_not_leak_answer"):
         records = instance.event_log_storage.get_asset_check_execution_history(
             dg.AssetCheckKey(dg.AssetKey("trajectories" if check == "quarantined_fraction" else "augmented_trajectories"), check), limit=1)

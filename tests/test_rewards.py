@@ -29,6 +29,18 @@ def test_parse_turn_handles_missing_and_truncated_parts():
     truncated = parse_turn(GOOD[: GOOD.index("<search>") + 5])
     assert not truncated.well_formed and truncated.action_type is None
     assert parse_turn("garbage").confidence is None
+    doubled = parse_turn(GOOD + "<search>again</search>")
+    assert doubled.action == "Acme" and not doubled.well_formed  # two actions in one turn
+    nested = parse_turn(GOOD.replace("search then answer", "maybe <answer>Paris</answer>"))
+    assert nested.action_type == "search"  # an answer inside the rollout is not an action
+
+
+def test_the_turns_own_query_does_not_ground_its_keywords():
+    own_query = GOOD.replace("springfield, founded", "founder").replace("<search>Acme</search>", "<search>Acme founder</search>")
+    turns = [parse_turn(own_query), parse_turn("<answer>x</answer>")]
+    # "founder" appears only in the turn's own <search>, which is not tau_{>t}
+    r = episode_rewards(turns, ["Doc 1 (Title: Other) Nothing relevant.", ""], 0.0, True, "Who started Acme?")
+    assert r["grounding"] == 0.0
 
 
 def test_grounding_counts_keywords_seen_later_but_not_question_words():

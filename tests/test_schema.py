@@ -1,8 +1,15 @@
 import json
 
+import pyarrow.parquet as pq
 import pytest
 
-from foresight.schema import SchemaError, content_hash, read_canonical_file, to_table, validate_trajectory
+from foresight.schema import (
+    SchemaError,
+    content_hash,
+    read_canonical_file,
+    to_table,
+    validate_trajectory,
+)
 
 
 def test_valid_record_round_trips(trajectory):
@@ -51,8 +58,27 @@ def test_unknown_file_type_is_rejected(tmp_path):
         read_canonical_file(path)
 
 
-def test_content_hash_depends_on_rows_only(trajectory):
-    a = to_table([validate_trajectory(trajectory)])
-    b = to_table([validate_trajectory(trajectory)])
-    c = to_table([validate_trajectory(dict(trajectory, outcome=0.0))])
-    assert content_hash(a) == content_hash(b) != content_hash(c)
+def test_content_hash_depends_on_rows_not_on_parquet_encoding(tmp_path, trajectory):
+    table = to_table([validate_trajectory(trajectory)])
+    pq.write_table(table, tmp_path / "a.parquet", compression="zstd", row_group_size=1)
+    pq.write_table(table, tmp_path / "b.parquet", compression="none", use_dictionary=False)
+    a, b = pq.read_table(tmp_path / "a.parquet"), pq.read_table(tmp_path / "b.parquet")
+    assert (tmp_path / "a.parquet").read_bytes() != (tmp_path / "b.parquet").read_bytes()
+    assert content_hash(a) == content_hash(b) == content_hash(table)
+    assert content_hash(to_table([validate_trajectory(dict(trajectory, outcome=0.0))])) != content_hash(table)
+
+
+def test_line_numbers_duplicates_and_bad_bytes_are_reported(tmp_path, trajectory):
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join([json.dumps(trajectory).encode(), b"", b"\xff\xfe not utf-8", json.dumps(trajectory).encode()]))
+    result = read_canonical_file(path)
+    assert len(result.trajectories) == 1
+    assert [(q.record, q.field) for q in result.quarantined] == [(2, "<json>"), (3, "trajectory_id")]
+    assert "not UTF-8" in result.quarantined[0].reason and "duplicate" in result.quarantined[1].reason
+
+
+def test_unreadable_parquet_names_the_file(tmp_path):
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(b"PAR1 not really")
+    with pytest.raises(ValueError, match="broken.parquet"):
+        read_canonical_file(path)

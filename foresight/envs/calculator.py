@@ -18,20 +18,31 @@ _BINARY = {
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 
 
+MAX_MAGNITUDE = 1e15  # larger intermediate values are refused (keeps nested powers from hanging)
+
+
 class CalculatorError(ValueError):
     """The expression is not plain arithmetic, or its evaluation failed."""
 
 
+def _checked(value) -> float:
+    if isinstance(value, complex):
+        raise CalculatorError("result is not a real number")
+    if abs(value) > MAX_MAGNITUDE:
+        raise CalculatorError(f"result exceeds {MAX_MAGNITUDE:g}")
+    return value
+
+
 def _eval(node: ast.AST) -> float:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return node.value
+        return _checked(node.value)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = _eval(node.left), _eval(node.right)
         if isinstance(node.op, ast.Pow) and abs(right) > 64:
             raise CalculatorError("exponent too large")
-        return _BINARY[type(node.op)](left, right)
+        return _checked(_BINARY[type(node.op)](left, right))
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        return _UNARY[type(node.op)](_eval(node.operand))
+        return _checked(_UNARY[type(node.op)](_eval(node.operand)))
     raise CalculatorError(f"unsupported syntax: {type(node).__name__}")
 
 

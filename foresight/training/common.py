@@ -42,19 +42,27 @@ def trainer_kwargs(cfg: TrainConfig, output_dir: Path) -> dict:
 
 
 def save_checkpoint(job: TrainingJob, trainer, tokenizer, extra_manifest: dict | None = None) -> Path:
-    """Write the trained model atomically with its lineage manifest (rank 0 writes)."""
+    """Write the trained model atomically as ``<stage>-<job id>`` with its lineage manifest.
+
+    Every rank joins ``save_model`` (ZeRO shards are gathered there); the main process
+    writes the tokenizer and manifest and renames the directory into place.
+    """
     manifest = {
-        "inputs": job.inputs, "parent_checkpoint": job.parent_checkpoint, "config": job.config,
-        "code_version": job.code_version, "seed": job.config.get("seed"), **(extra_manifest or {}),
+        "stage": job.stage, "inputs": job.inputs, "parent_checkpoint": job.parent_checkpoint,
+        "config": job.config, "code_version": job.code_version, "seed": job.config.get("seed"),
+        **(extra_manifest or {}),
     }
+    main = trainer.is_world_process_zero()
 
     def save(directory: Path) -> None:
         trainer.save_model(str(directory))
-        tokenizer.save_pretrained(str(directory))
-        # The trainer also pickles its arguments; checkpoints of this project carry no pickle.
-        (directory / "training_args.bin").unlink(missing_ok=True)
+        if main:
+            tokenizer.save_pretrained(str(directory))
+            # The trainer also pickles its arguments; checkpoints of this project carry no pickle.
+            (directory / "training_args.bin").unlink(missing_ok=True)
 
-    return write_checkpoint(Path(job.output_root), job.stage, manifest, save)
+    return write_checkpoint(Path(job.output_root), f"{job.stage}-{job.job_id}", manifest, save,
+                            is_main_process=main, barrier=trainer.accelerator.wait_for_everyone)
 
 
 def train_metrics(train_output, trainer) -> dict:

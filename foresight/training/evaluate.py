@@ -46,7 +46,7 @@ def evaluate(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
     benchmark = job.extras["benchmark"]
     if job.parent_checkpoint is None:
         raise ValueError("evaluation needs a checkpoint (parent_checkpoint)")
-    model, tokenizer = load_checkpoint(job.parent_checkpoint, job.extras.get("trust_remote_code", False))
+    model, tokenizer = load_checkpoint(job.parent_checkpoint, cfg.trust_remote_code)
     model.eval()
     tasks = benchmark_tasks(benchmark, cfg.num_questions)
     envs = environments(cfg.rollout.top_k, cfg.rollout.passage_max_words)

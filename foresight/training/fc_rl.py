@@ -13,9 +13,7 @@ Run: ``python -m foresight.training.fc_rl --job job.json``
 from __future__ import annotations
 
 import os
-import random
 import tempfile
-from itertools import zip_longest
 import time
 from pathlib import Path
 
@@ -28,8 +26,9 @@ from foresight.agent import run_episodes  # noqa: E402
 from foresight.config import FCRLConfig, TrainingJob  # noqa: E402
 from foresight.formatting import prompt_messages  # noqa: E402
 from foresight.modeling import load_checkpoint  # noqa: E402
-from foresight.registry import environments, training_tasks  # noqa: E402
+from foresight.registry import environments  # noqa: E402
 from foresight.rewards import episode_rewards  # noqa: E402
+from foresight.rl_data import load_rl_tasks  # noqa: E402
 from foresight.tasks import Task  # noqa: E402
 from foresight.training.common import save_checkpoint, train_metrics, trainer_kwargs  # noqa: E402
 from foresight.training.runner import PipesLogCallback, Reporter, run  # noqa: E402
@@ -43,16 +42,6 @@ def _reward_func(term: str):
 
     reward.__name__ = f"{term}_reward"  # TRL logs each reward under its function name
     return reward
-
-
-def rl_tasks(sources: dict[str, int | None], num_tasks: int, seed: int) -> list[Task]:
-    """Training-split tasks for RL, interleaved across sources, at most ``num_tasks``."""
-    pools = [training_tasks(source, limit) for source, limit in sources.items()]
-    rng = random.Random(seed)
-    for pool in pools:
-        rng.shuffle(pool)
-    mixed = [t for group in zip_longest(*pools) for t in group if t is not None]
-    return mixed[:num_tasks]
 
 
 def make_rollout_func(tasks: list[Task], tokenizer, cfg: FCRLConfig):
@@ -96,8 +85,8 @@ def train(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
     cfg = FCRLConfig.model_validate(job.config)
     if job.parent_checkpoint is None:
         raise ValueError("FC-RL needs a parent checkpoint (the FE-SFT checkpoint)")
-    model, tokenizer = load_checkpoint(job.parent_checkpoint, job.extras.get("trust_remote_code", False))
-    tasks = rl_tasks(job.extras.get("sources", {"hotpotqa": None, "musique": None, "gsm8k": None}), cfg.num_tasks, cfg.seed)
+    model, tokenizer = load_checkpoint(job.parent_checkpoint, cfg.trust_remote_code)
+    tasks = load_rl_tasks(job.inputs["rl_tasks"]["path"])
     dataset = Dataset.from_dict({"prompt": [prompt_messages(t.domain, t.question) for t in tasks]})
     rollout = make_rollout_func(tasks, tokenizer, cfg)
     weights = cfg.rewards.model_dump()

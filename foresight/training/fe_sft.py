@@ -21,7 +21,12 @@ from trl import SFTConfig, SFTTrainer
 from foresight.config import FESFTConfig, TrainingJob
 from foresight.formatting import trajectory_messages
 from foresight.modeling import load_checkpoint
-from foresight.training.common import load_trajectories, save_checkpoint, train_metrics, trainer_kwargs
+from foresight.training.common import (
+    load_trajectories,
+    save_checkpoint,
+    train_metrics,
+    trainer_kwargs,
+)
 from foresight.training.runner import PipesLogCallback, Reporter, run
 
 
@@ -30,13 +35,19 @@ def train(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
     if job.parent_checkpoint is None:
         raise ValueError("FE-SFT needs a parent checkpoint (the WM-AMT checkpoint)")
     trajectories = load_trajectories(job, "augmented_trajectories")
-    model, tokenizer = load_checkpoint(job.parent_checkpoint, job.extras.get("trust_remote_code", False))
-    dataset = Dataset.from_dict({"messages": [trajectory_messages(t, cfg.tags) for t in trajectories]})
+    model, tokenizer = load_checkpoint(job.parent_checkpoint, cfg.trust_remote_code)
+    conversations = [trajectory_messages(t, cfg.tags) for t in trajectories]
+    lengths = [len(ids) for ids in tokenizer.apply_chat_template(conversations, tokenize=True, return_dict=True)["input_ids"]]
+    truncated = sum(n > cfg.max_length for n in lengths)
+    if truncated:
+        reporter.info(f"{truncated} of {len(lengths)} conversations exceed max_length={cfg.max_length} and lose their last turns")
+    dataset = Dataset.from_dict({"messages": conversations})
     start = time.time()
     with tempfile.TemporaryDirectory() as scratch:
         args = SFTConfig(
+            # bfd packing never splits a conversation: each keeps its context intact.
             **trainer_kwargs(cfg, Path(scratch)), assistant_only_loss=True, packing=True,
-            max_length=cfg.max_length,
+            packing_strategy="bfd", max_length=cfg.max_length,
         )
         trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                              callbacks=[PipesLogCallback(reporter)])
@@ -44,6 +55,7 @@ def train(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
         path = save_checkpoint(job, trainer, tokenizer)
     metadata = {
         "checkpoint_path": str(path), "checkpoint_id": path.name, "examples": len(dataset),
+        "truncated_examples": truncated, "max_example_tokens": max(lengths),
         "train_seconds": round(time.time() - start, 1), **train_metrics(output, trainer),
     }
     return metadata, path.name

@@ -1,6 +1,6 @@
 """WM-AMT: World Model Agentic Mid-Training (arXiv:2606.27483, Stage 1).
 
-Causal-LM loss with packing (TRL SFTTrainer, ``{"text"}`` dataset) over trajectory
+Causal-LM loss with packing (TRL SFTTrainer, ``{"text"}`` dataset, ``bfd_split``) over trajectory
 transcripts, a configured share of them with hindsight world-model blocks at sampled steps
 and the rest plain ("standard AMT" is ``augmented_fraction=0``). The embedded default
 trains a byte-level BPE tokenizer on the trajectory text and builds a small Llama from
@@ -21,7 +21,12 @@ from trl import SFTConfig, SFTTrainer
 from foresight.config import MidTrainConfig, TrainingJob
 from foresight.formatting import midtraining_documents, trajectory_messages
 from foresight.modeling import build_model, load_checkpoint, train_tokenizer
-from foresight.training.common import load_trajectories, save_checkpoint, train_metrics, trainer_kwargs
+from foresight.training.common import (
+    load_trajectories,
+    save_checkpoint,
+    train_metrics,
+    trainer_kwargs,
+)
 from foresight.training.runner import PipesLogCallback, Reporter, run
 
 
@@ -41,7 +46,7 @@ def train(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
         model = build_model(tokenizer, cfg.model, cfg.seed)
         reporter.info(f"built a {model.num_parameters() / 1e6:.2f}M-parameter Llama; tokenizer vocab {len(tokenizer)}")
     else:
-        model, tokenizer = load_checkpoint(cfg.model.model_name_or_path, cfg.model.trust_remote_code)
+        model, tokenizer = load_checkpoint(cfg.model.model_name_or_path, cfg.trust_remote_code)
         reporter.info(f"loaded {cfg.model.model_name_or_path} ({model.num_parameters() / 1e6:.1f}M parameters)")
     docs, counts = midtraining_documents(
         trajectories, tokenizer, cfg.tags, cfg.augmented_fraction, cfg.block_probability, cfg.seed,
@@ -49,8 +54,10 @@ def train(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
     dataset = Dataset.from_dict({"text": docs})
     with tempfile.TemporaryDirectory() as scratch:
         args = SFTConfig(
-            **trainer_kwargs(cfg, Path(scratch)), packing=True, max_length=cfg.max_length,
-            dataset_text_field="text",
+            # bfd_split: a document longer than max_length continues in the next packed
+            # sequence instead of being cut, so no trajectory text is dropped.
+            **trainer_kwargs(cfg, Path(scratch)), packing=True, packing_strategy="bfd_split",
+            max_length=cfg.max_length, dataset_text_field="text",
         )
         trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                              callbacks=[PipesLogCallback(reporter)])
