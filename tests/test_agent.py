@@ -92,8 +92,8 @@ def test_sft_trainer_dataset_keeps_whole_trajectories_and_masks_observations(tmp
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from foresight.registry import environments, training_tasks
     from foresight.policies import BehaviorPolicy, run_policy
+    from foresight.registry import environments, training_tasks
 
     tokenizer = _tokenizer()
     task = training_tasks("musique", 1)[0]
