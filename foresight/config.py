@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel, Field
 
+from foresight.envs import PASSAGE_MAX_WORDS
 from foresight.protocol import BlockTags
 
 
@@ -88,7 +89,7 @@ class RolloutConfig(BaseModel):
     max_new_tokens: int = 128
     max_context: int = 1536
     top_k: int = 3
-    passage_max_words: int = 30
+    passage_max_words: int = PASSAGE_MAX_WORDS
 
 
 class FCRLConfig(TrainConfig):

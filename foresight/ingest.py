@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from foresight.envs import PASSAGE_MAX_WORDS
 from foresight.policies import BehaviorPolicy, run_policy
 from foresight.registry import environments, training_tasks
 from foresight.schema import IngestResult, read_canonical_file, validate_records
@@ -49,7 +50,7 @@ class IngestConfig(BaseModel):
         PolicySpec(name="noisy-0.5", error_rate=0.5, samples=2),
     ]
     top_k: int = 3
-    passage_max_words: int | None = 30
+    passage_max_words: int | None = PASSAGE_MAX_WORDS
     seed: int = 0
     max_bad_fraction: float = Field(0.05, ge=0.0, le=1.0)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from foresight.envs import Environment
+from foresight.envs import PASSAGE_MAX_WORDS, Environment
 from foresight.envs.calculator import CalculatorEnvironment
 from foresight.envs.retrieval import BM25Retriever, Passage, load_corpus
 from foresight.envs.search import SearchEnvironment
@@ -52,7 +52,7 @@ def _retriever(paths: tuple[Path, ...]) -> BM25Retriever:
     return BM25Retriever(passages)
 
 
-def environments(top_k: int = 3, passage_max_words: int | None = 30, corpora: tuple[str, ...] = tuple(CORPORA)) -> dict[str, Environment]:
+def environments(top_k: int = 3, passage_max_words: int | None = PASSAGE_MAX_WORDS, corpora: tuple[str, ...] = tuple(CORPORA)) -> dict[str, Environment]:
     """Environments keyed as :func:`foresight.agent.run_episodes` expects: corpus names and "math".
 
     BM25 indexes are built once per process and corpus.

@@ -197,6 +197,29 @@ def validate_records(records: Iterable[Any], file: str, seen_ids: set[str] | Non
     return result
 
 
+def read_jsonl(path: Path) -> list[Any]:
+    """Records of a JSONL file, one entry per line (the index is the 0-based line number).
+
+    Returns:
+        The parsed value of each line; ``None`` for a blank line; a :class:`SchemaError`
+        with field ``<json>`` for a line that is not UTF-8 or not JSON. Never raises for
+        bad lines, so callers quarantine them and go on.
+    """
+    records: list[Any] = []
+    with path.open("rb") as fh:
+        for raw in fh:
+            if not raw.strip():
+                records.append(None)
+                continue
+            try:
+                records.append(json.loads(raw.decode("utf-8")))
+            except UnicodeDecodeError as err:
+                records.append(SchemaError("<json>", f"not UTF-8: {err.reason} at byte {err.start}"))
+            except json.JSONDecodeError as err:
+                records.append(SchemaError("<json>", f"invalid JSON: {err.msg} at column {err.colno}"))
+    return records
+
+
 def read_canonical_file(path: str | Path, seen_ids: set[str] | None = None) -> IngestResult:
     """Read a JSONL or Parquet file already in the canonical schema.
 
@@ -218,18 +241,7 @@ def read_canonical_file(path: str | Path, seen_ids: set[str] | None = None) -> I
         except (pa.ArrowException, OSError) as err:
             raise ValueError(f"{path}: not a readable Parquet file: {err}") from err
     elif path.suffix in (".jsonl", ".json"):
-        records = []
-        with path.open("rb") as fh:
-            for raw in fh:
-                if not raw.strip():
-                    records.append(None)
-                    continue
-                try:
-                    records.append(json.loads(raw.decode("utf-8")))
-                except UnicodeDecodeError as err:
-                    records.append(SchemaError("<json>", f"not UTF-8: {err.reason} at byte {err.start}"))
-                except json.JSONDecodeError as err:
-                    records.append(SchemaError("<json>", f"invalid JSON: {err.msg} at column {err.colno}"))
+        records = read_jsonl(path)
     else:
         raise ValueError(f"{path}: unsupported trajectory file type {path.suffix!r} (use .jsonl or .parquet)")
     return validate_records(records, str(path), seen_ids)

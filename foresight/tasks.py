@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from foresight.schema import Quarantined
+from foresight.schema import Quarantined, SchemaError, read_jsonl
 
 Split = Literal["train", "eval"]
 HOLDOUT_MODULUS = 5
@@ -65,17 +65,9 @@ def _read_json(path: Path) -> list:
 
 
 def _read_jsonl(path: Path) -> list:
-    """Records of a JSONL file, one per line (blank lines keep their index as None)."""
     if not path.exists():
         raise FileNotFoundError(f"dataset file not found: {path}")
-    records: list = []
-    with path.open("rb") as fh:
-        for index, raw in enumerate(fh):
-            try:
-                records.append(json.loads(raw.decode("utf-8")) if raw.strip() else None)
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                records.append(RecordError(path, index, "<json>", f"unreadable line: {err}"))
-    return records
+    return read_jsonl(path)
 
 
 def _take(records: list, split: Split, limit: int | None) -> list[tuple[int, dict]]:
@@ -92,8 +84,8 @@ def _build(path: Path, records: list[tuple[int, object]], make, rejects: list[Qu
     tasks = []
     for index, record in records:
         try:
-            if isinstance(record, RecordError):
-                raise record
+            if isinstance(record, SchemaError):  # an unreadable JSONL line
+                raise RecordError(path, index, record.field, record.reason)
             if not isinstance(record, dict):
                 raise RecordError(path, index, "<record>", f"expected an object, got {type(record).__name__}")
             try:

@@ -2,6 +2,10 @@
 
 from typing import Protocol
 
+# Words kept per retrieved passage by default: three passages per search fit CPU-scale
+# contexts (the paper's GPU setting keeps whole passages: set None).
+PASSAGE_MAX_WORDS = 30
+
 
 class Environment(Protocol):
     """Executes a tool action and returns the observation text (without its tag)."""

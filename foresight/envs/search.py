@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from foresight.envs import PASSAGE_MAX_WORDS
 from foresight.envs.retrieval import BM25Retriever, format_passages
 
 
@@ -14,7 +15,7 @@ class SearchEnvironment:
         passage_max_words: truncate each passage (keeps CPU-scale contexts short).
     """
 
-    def __init__(self, retriever: BM25Retriever, top_k: int = 3, passage_max_words: int | None = 60):
+    def __init__(self, retriever: BM25Retriever, top_k: int = 3, passage_max_words: int | None = PASSAGE_MAX_WORDS):
         self.retriever = retriever
         self.top_k = top_k
         self.passage_max_words = passage_max_words
