@@ -1,15 +1,22 @@
 """Dagster assets of the pipeline, thin over the :mod:`foresight` core.
 
-trajectories -> augmented_trajectories -> wm_amt_checkpoint -> fe_sft_checkpoint ->
-fc_rl_checkpoint -> benchmark_scores (partitioned by benchmark).
+search_world, arithmetic_world -> trajectories -> augmented_trajectories -> wm_amt_checkpoint ->
+fe_sft_checkpoint -> fc_rl_checkpoint -> benchmark_scores, with fe_sft_scores beside it
+(both partitioned by benchmark).
 """
 
 from assets.augmentation import augmented_trajectories, blocks_do_not_leak_answer
-from assets.evaluation import benchmark_partitions, benchmark_scores
+from assets.evaluation import (
+    SCORE_ASSETS,
+    benchmark_partitions,
+    benchmark_scores,
+    fe_sft_scores,
+)
 from assets.ingestion import quarantined_fraction, trajectories
 from assets.training import fc_rl_checkpoint, fe_sft_checkpoint, wm_amt_checkpoint
+from assets.worlds import arithmetic_world, search_world
 
-ALL_ASSETS = [trajectories, augmented_trajectories, wm_amt_checkpoint, fe_sft_checkpoint, fc_rl_checkpoint, benchmark_scores]
+ALL_ASSETS = [search_world, arithmetic_world, trajectories, augmented_trajectories, wm_amt_checkpoint, fe_sft_checkpoint, fc_rl_checkpoint, fe_sft_scores, benchmark_scores]
 ALL_CHECKS = [quarantined_fraction, blocks_do_not_leak_answer]
 
-__all__ = ["ALL_ASSETS", "ALL_CHECKS", "benchmark_partitions"]
+__all__ = ["ALL_ASSETS", "ALL_CHECKS", "SCORE_ASSETS", "benchmark_partitions"]

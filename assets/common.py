@@ -25,3 +25,14 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def world_inputs(context: dg.AssetExecutionContext) -> dict[str, dict[str, str]]:
+    """Job inputs naming the latest materialization of each generated world (path, data version)."""
+    from foresight.worlds import WORLD_SOURCES
+
+    inputs = {}
+    for source in WORLD_SOURCES:
+        meta = latest_metadata(context, source)
+        inputs[source] = {"path": meta["path"], "data_version": meta["data_version"]}
+    return inputs

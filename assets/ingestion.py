@@ -1,29 +1,31 @@
-"""Asset: trajectories ingested from real datasets by behavior policies, as a Parquet snapshot."""
+"""Asset: trajectories of behavior policies on real datasets and generated worlds, as a Parquet snapshot."""
 
 
 from collections import Counter
 
 import dagster as dg
 
-from assets.common import latest_metadata
+from assets.common import latest_metadata, world_inputs
 from foresight.ingest import IngestConfig, generate_trajectories
 from foresight.paths import subdir
 from foresight.schema import quarantine_table, to_table, write_snapshot
-from resources import CatalogResource
+from resources import CatalogResource, RetrieverResource
 from resources.config_bridge import dagster_config, to_core
 
 TrajectoriesConfig = dagster_config(IngestConfig)
 
 
-@dg.asset(group_name="data", code_version="1", kinds={"parquet", "duckdb"})
-def trajectories(context: dg.AssetExecutionContext, config: TrajectoriesConfig, catalog: CatalogResource) -> dg.MaterializeResult:
-    """Trajectories in the canonical schema (HotpotQA, MuSiQue, GSM8K, canonical files).
+@dg.asset(group_name="data", deps=["search_world", "arithmetic_world"], code_version="2", kinds={"parquet", "duckdb"})
+def trajectories(context: dg.AssetExecutionContext, config: TrajectoriesConfig, catalog: CatalogResource,
+                 retriever: RetrieverResource) -> dg.MaterializeResult:
+    """Trajectories in the canonical schema (HotpotQA, MuSiQue, GSM8K, the generated worlds, canonical files).
 
     The snapshot's content hash is the data version and is registered in the catalog;
     malformed records go to a quarantine Parquet file with file, record, field and reason.
     """
     cfg = to_core(config, IngestConfig)
-    result, task_counts = generate_trajectories(cfg)
+    worlds = world_inputs(context)
+    result, task_counts = generate_trajectories(cfg, retriever.config(), {k: v["path"] for k, v in worlds.items()})
     table = to_table(result.trajectories)
     path, digest = write_snapshot(table, subdir("trajectories"), "trajectories")
     quarantine_path = None
@@ -44,6 +46,7 @@ def trajectories(context: dg.AssetExecutionContext, config: TrajectoriesConfig, 
             "tasks_per_source": task_counts, "trajectories_per_source": dict(by_source),
             "trajectories_per_policy": dict(by_policy),
             "success_rate": sum(t["outcome"] for t in result.trajectories) / max(1, len(result.trajectories)),
+            **{f"input/{name}": spec["data_version"] for name, spec in worlds.items()},
         },
         data_version=dg.DataVersion(digest),
     )

@@ -7,13 +7,13 @@ import dagster as dg
 import pyarrow as pa
 from pydantic import BaseModel
 
-from assets.common import latest_metadata
+from assets.common import latest_metadata, world_inputs
 from foresight.config import FCRLConfig, FESFTConfig, MidTrainConfig, TrainingJob
 from foresight.lineage import code_version, read_manifest
 from foresight.paths import subdir
 from foresight.rl_data import rl_tasks, task_rows
 from foresight.schema import write_snapshot
-from resources import CatalogResource, TrainingLauncher
+from resources import CatalogResource, RetrieverResource, TrainingLauncher
 from resources.config_bridge import dagster_config, to_core
 
 FESFTConfigDagster = dagster_config(FESFTConfig)
@@ -31,12 +31,14 @@ def _augmented_input(context: dg.AssetExecutionContext) -> dict[str, dict[str, s
 def _train(
     context: dg.AssetExecutionContext, launcher: TrainingLauncher, catalog: CatalogResource, stage: str,
     config: BaseModel, inputs: dict[str, dict[str, str]], parent_asset: str | None,
+    retriever: RetrieverResource | None = None,
 ) -> dg.MaterializeResult:
     """Launch ``foresight.training.<stage>``, register the checkpoint, return its materialization."""
     parent = latest_metadata(context, parent_asset)["checkpoint_path"] if parent_asset else None
     job = TrainingJob(
         stage=stage, config=config.model_dump(), parent_checkpoint=parent, inputs=inputs,
         output_root=str(subdir("checkpoints") / stage), code_version=code_version(),
+        retriever=retriever.config() if retriever else None,
     )
     metadata, version = launcher.launch(context, f"foresight.training.{stage}", job)
     manifest = read_manifest(metadata["checkpoint_path"])
@@ -66,7 +68,9 @@ def fe_sft_checkpoint(context: dg.AssetExecutionContext, config: FESFTConfigDags
 class RLSources(BaseModel):
     """Training-split tasks the RL stage samples from (source -> max tasks, None = all)."""
 
-    sources: dict[str, int | None] = {"hotpotqa": None, "musique": None, "gsm8k": 200}
+    # The generated worlds only by default: on the real sets a CPU-scale policy never succeeds,
+    # so their GRPO groups have zero reward variance and add compute without gradient.
+    sources: dict[str, int | None] = {"search_world": None, "arithmetic_world": None}
 
 
 class FCRLAssetConfig(FCRLConfig, RLSources):
@@ -76,18 +80,19 @@ class FCRLAssetConfig(FCRLConfig, RLSources):
 FCRLAssetConfigDagster = dagster_config(FCRLAssetConfig)
 
 
-@dg.asset(group_name="training", deps=["fe_sft_checkpoint"], code_version="1",
+@dg.asset(group_name="training", deps=["fe_sft_checkpoint", "search_world", "arithmetic_world"], code_version="1",
           kinds={"pytorch", "mlflow"}, op_tags=TRAINING_TAGS, pool="training")
-def fc_rl_checkpoint(context: dg.AssetExecutionContext, config: FCRLAssetConfigDagster,
-                     launcher: TrainingLauncher, catalog: CatalogResource) -> dg.MaterializeResult:
+def fc_rl_checkpoint(context: dg.AssetExecutionContext, config: FCRLAssetConfigDagster, launcher: TrainingLauncher,
+                     catalog: CatalogResource, retriever: RetrieverResource) -> dg.MaterializeResult:
     """Foresight-Conditioned RL: GRPO with multi-turn rollouts and outcome/calibration/grounding/format rewards.
 
     The RL task set is snapshotted (content hash in the catalog) and is the run's recorded input.
     """
     cfg = to_core(config, FCRLAssetConfig)
     rl = FCRLConfig.model_validate(cfg.model_dump(exclude={"sources"}))
-    tasks = rl_tasks(cfg.sources, rl.num_tasks, rl.seed)
+    worlds = world_inputs(context)
+    tasks = rl_tasks(cfg.sources, rl.num_tasks, rl.seed, worlds={k: v["path"] for k, v in worlds.items()})
     path, digest = write_snapshot(pa.Table.from_pylist(task_rows(tasks)), subdir("rl_tasks"), "rl_tasks")
     catalog.get().register_snapshot(digest, "rl_tasks", str(path), len(tasks), 0, dict(Counter(t.source for t in tasks)))
-    inputs = {"rl_tasks": {"path": str(path), "data_version": digest}}
-    return _train(context, launcher, catalog, "fc_rl", rl, inputs, "fe_sft_checkpoint")
+    inputs = {"rl_tasks": {"path": str(path), "data_version": digest}, **worlds}
+    return _train(context, launcher, catalog, "fc_rl", rl, inputs, "fe_sft_checkpoint", retriever)

@@ -1,4 +1,4 @@
-"""The agent loop: multi-turn episodes of a causal LM in the search and calculator environments.
+"""The agent loop: multi-turn episodes of a causal LM in the search and python environments.
 
 One loop serves FC-RL rollouts and benchmark evaluation. Each assistant turn is generated
 until ``<|im_end|>``; a tool action is executed and its observation appended as a ``tool``
@@ -124,7 +124,7 @@ def run_episodes(
     return episodes
 
 
-_DOMAIN_TOOLS = {"search": ("search",), "math": ("calculate",)}
+_DOMAIN_TOOLS = {"search": ("search",), "math": ("python",)}
 
 
 def _env_key(task: Task) -> str:
@@ -152,7 +152,7 @@ def _advance(episode: Episode, ids: list[int], tokenizer, environments, cfg: Rol
         episode.observations.append("")
         return
     if turn.action_type not in _DOMAIN_TOOLS[episode.task.domain]:
-        # Wrong tool for this task (e.g. <calculate> in a search task): the policy sees an
+        # Wrong tool for this task (e.g. <python> in a search task): the policy sees an
         # error observation, the turn stays as generated, nothing crashes.
         observation = f"Error: the {turn.action_type} tool is not available for this task."
     else:

@@ -26,7 +26,7 @@ from foresight.protocol import BlockTags, wrap
 from foresight.text import contains_answer, content_words, normalize_answer
 
 REDACTED = "[withheld]"
-_NOUNS = {"search": ("search", "searches"), "calculate": ("calculation", "calculations")}
+_NOUNS = {"search": ("search", "searches"), "python": ("python call", "python calls")}
 _NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 
 
@@ -101,7 +101,7 @@ def _roadmap(future: list[dict]) -> str:
     first = future[0]
     if first["action_type"] == "answer":
         return "give the final answer"
-    verb = "search for" if first["action_type"] == "search" else "compute"
+    verb = "search for" if first["action_type"] == "search" else "run"
     parts = [f"{verb} {first['action']}"]
     later_tools = [s["action_type"] for s in future[1:] if s["action_type"] != "answer"]
     if later_tools:

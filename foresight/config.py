@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pydantic import BaseModel, Field
 
 from foresight.envs import PASSAGE_MAX_WORDS
+from foresight.envs.retrieval import RetrieverConfig
 from foresight.protocol import BlockTags
 
 
@@ -70,6 +71,8 @@ class FESFTConfig(TrainConfig):
     learning_rate: float = 1e-3
     max_length: int = 1536
     per_device_batch_size: int = 3
+    min_outcome: float | None = Field(1.0, description="train only on trajectories with at least this outcome "
+                                      "(successful ones: rejection-sampling SFT); None keeps all")
     tags: BlockTags = BlockTags()
 
 
@@ -85,7 +88,7 @@ class RewardWeights(BaseModel):
 class RolloutConfig(BaseModel):
     """Multi-turn rollout settings shared by RL and evaluation."""
 
-    max_turns: int = 4
+    max_turns: int = 5  # a 4-hop search-world question needs 4 searches and an answer
     max_new_tokens: int = 128
     max_context: int = 1536
     top_k: int = 3
@@ -111,7 +114,8 @@ class FCRLConfig(TrainConfig):
 class EvalConfig(BaseModel):
     """Benchmark evaluation: greedy multi-turn episodes on held-out questions."""
 
-    num_questions: int = 30
+    num_questions: int = Field(30, description="held-out questions per real benchmark")
+    world_questions: int | None = Field(None, description="held-out questions per generated world (None = all)")
     batch_size: int = 16
     rollout: RolloutConfig = RolloutConfig()
     ece_bins: int = 10
@@ -131,6 +135,7 @@ class TrainingJob(BaseModel):
         code_version: the code version recorded in the lineage manifest.
         job_id: unique per launch and identical on every rank: names the checkpoint.
         mlflow_experiment: MLflow experiment name.
+        retriever: the search environments' retriever (None = BM25), from the Dagster resource.
     """
 
     stage: str
@@ -141,4 +146,11 @@ class TrainingJob(BaseModel):
     code_version: str
     job_id: str = Field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
     mlflow_experiment: str = "foresight"
+    retriever: RetrieverConfig | None = None
     extras: dict = {}
+
+    def worlds(self) -> dict[str, str]:
+        """Generated world directories among the inputs (source name -> directory)."""
+        from foresight.worlds import WORLD_SOURCES
+
+        return {name: spec["path"] for name, spec in self.inputs.items() if name in WORLD_SOURCES}

@@ -19,9 +19,9 @@ SYSTEM_PROMPTS = {
         "<answer>answer</answer>."
     ),
     "math": (
-        "Solve the problem using the calculator tool. Before each action, predict what will happen "
-        "and how likely you are to succeed, then think, then act with <calculate>expression</calculate> "
-        "or <answer>number</answer>."
+        "Solve the problem using the python tool. Before each action, predict what will happen "
+        "and how likely you are to succeed, then think, then act with <python>code</python> "
+        "(its printed output comes back) or <answer>\\boxed{number}</answer>."
     ),
 }
 

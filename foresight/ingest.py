@@ -1,4 +1,4 @@
-"""Trajectory ingestion: behavior policies on real tasks, plus canonical-schema files.
+"""Trajectory ingestion: behavior policies on real tasks and generated worlds, plus canonical-schema files.
 
 For each training-split task of each source, every behavior policy runs ``samples``
 episodes (different seeds), so tasks carry sibling trajectories that share prefixes: the
@@ -12,36 +12,48 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from foresight.config import RolloutConfig
 from foresight.envs import PASSAGE_MAX_WORDS
-from foresight.policies import BehaviorPolicy, run_policy
-from foresight.registry import environments, training_tasks
+from foresight.envs.retrieval import RetrieverConfig
+from foresight.policies import BehaviorPolicy, model_trajectories, run_policy
+from foresight.registry import WorldDirs, environments, training_tasks
 from foresight.schema import IngestResult, read_canonical_file, validate_records
+from foresight.tasks import Task
 
 
 class PolicySpec(BaseModel):
-    """A behavior policy and how many episodes it runs per task."""
+    """A behavior policy and how many sibling episodes it runs per task.
+
+    With ``checkpoint`` unset the policy follows the task's oracle plan and errs at each step
+    with probability ``error_rate`` (0 = the oracle). With ``checkpoint`` set it is that
+    model, sampled at ``temperature`` (self-generated trajectories).
+    """
 
     name: str
-    error_rate: float = Field(ge=0.0, le=1.0)
-    samples: int = Field(1, ge=1)
+    error_rate: float = Field(0.0, ge=0.0, le=1.0)
+    samples: int = Field(1, ge=1, description="sibling episodes per task (K)")
+    checkpoint: str | None = Field(None, description="model checkpoint directory or hub id (a sampled model policy)")
+    temperature: float = Field(0.7, gt=0.0)
 
 
 class IngestConfig(BaseModel):
     """What trajectory ingestion reads and generates.
 
     Attributes:
-        sources: generated sources ("hotpotqa", "musique", "gsm8k") -> max training tasks
-            (None = all of the training split).
-        source_paths: optional override of a source's file.
+        sources: trajectory sources (see :data:`foresight.registry.TRAINING_SOURCES`: real
+            datasets and generated worlds) -> max training tasks (None = the whole split).
+        source_paths: optional override of a source's file (a world's directory).
         canonical_files: JSONL/Parquet files (or ``hf://<dataset id>`` where a hub is
             reachable) already in the canonical schema.
-        policies: behavior policies (oracle and noisy oracles).
+        policies: behavior policies (oracle, noisy oracles, model checkpoints) and K.
         top_k, passage_max_words: search environment settings.
-        seed: seeds the policies' mistakes.
+        rollout: budgets of model policies' episodes.
+        seed: seeds the policies' mistakes and sampling.
         max_bad_fraction: the asset check fails above this quarantined share.
     """
 
-    sources: dict[str, int | None] = {"hotpotqa": None, "musique": None, "gsm8k": 200}
+    sources: dict[str, int | None] = {"hotpotqa": None, "musique": None, "gsm8k": 100,
+                                      "search_world": None, "arithmetic_world": None}
     source_paths: dict[str, str] = {}
     canonical_files: list[str] = []
     policies: list[PolicySpec] = [
@@ -51,6 +63,7 @@ class IngestConfig(BaseModel):
     ]
     top_k: int = 3
     passage_max_words: int | None = PASSAGE_MAX_WORDS
+    rollout: RolloutConfig = RolloutConfig()
     seed: int = 0
     max_bad_fraction: float = Field(0.05, ge=0.0, le=1.0)
 
@@ -61,8 +74,25 @@ def _read_hub(dataset_id: str, seen_ids: set[str]) -> IngestResult:
     return validate_records(load_dataset(dataset_id, split="train"), f"hf://{dataset_id}", seen_ids)
 
 
-def generate_trajectories(cfg: IngestConfig) -> tuple[IngestResult, dict[str, int]]:
-    """Run the behavior policies and read the canonical files.
+def _episodes(tasks: list[Task], spec: PolicySpec, envs: dict, cfg: IngestConfig) -> list[dict]:
+    if spec.checkpoint is not None:
+        return model_trajectories(tasks, spec.checkpoint, spec.name, spec.samples, spec.temperature, envs,
+                                  cfg.rollout, seed=cfg.seed)
+    policy = BehaviorPolicy(spec.name, spec.error_rate)
+    return [
+        run_policy(task, policy, envs[task.corpus] if task.domain == "search" else envs["math"], seed=cfg.seed * 1000 + k)
+        for task in tasks for k in range(spec.samples)
+    ]
+
+
+def generate_trajectories(cfg: IngestConfig, retriever: RetrieverConfig | None = None,
+                          worlds: WorldDirs | None = None) -> tuple[IngestResult, dict[str, int]]:
+    """Run the behavior policies on every source's training tasks and read the canonical files.
+
+    Args:
+        cfg: what to read and run.
+        retriever: the search environments' retriever (default: BM25).
+        worlds: generated world directories (source name -> directory).
 
     Returns:
         (result, tasks per source).
@@ -70,21 +100,15 @@ def generate_trajectories(cfg: IngestConfig) -> tuple[IngestResult, dict[str, in
     Raises:
         KeyError: unknown source name; FileNotFoundError: a missing input file.
     """
-    envs = environments(cfg.top_k, cfg.passage_max_words)
-    policies = [(BehaviorPolicy(p.name, p.error_rate), p.samples) for p in cfg.policies]
+    envs = environments(cfg.top_k, cfg.passage_max_words, retriever, worlds)
     result = IngestResult()
     seen_ids: set[str] = set()
     task_counts = {}
     for source, limit in cfg.sources.items():
         path = Path(cfg.source_paths[source]) if source in cfg.source_paths else None
-        tasks = training_tasks(source, limit, path, rejects=result.quarantined)
+        tasks = training_tasks(source, limit, path, rejects=result.quarantined, worlds=worlds)
         task_counts[source] = len(tasks)
-        records = []
-        for task in tasks:
-            env = envs[task.corpus] if task.domain == "search" else envs["math"]
-            for policy, samples in policies:
-                for sample in range(samples):
-                    records.append(run_policy(task, policy, env, seed=cfg.seed * 1000 + sample))
+        records = [r for spec in cfg.policies for r in _episodes(tasks, spec, envs, cfg)]
         result.extend(validate_records(records, str(path or source), seen_ids))
     for spec in cfg.canonical_files:
         if spec.startswith("hf://"):

@@ -1,7 +1,7 @@
 """Behavior policies that turn tasks into executed trajectories.
 
 An oracle follows the supporting facts (HotpotQA), the question decomposition (MuSiQue) or
-the worked solution (GSM8K); a noisy oracle makes a mistake at each step with probability
+the worked solution (GSM8K, arithmetic world: one python call per step); a noisy oracle makes a mistake at each step with probability
 ``error_rate``: it searches a distractor, answers too early with a wrong entity, or slips in
 an arithmetic step. Every observation is produced by really executing the action in the
 environment, and every outcome is really scored, so the data holds failures too.
@@ -57,7 +57,12 @@ def _search_plan(task: Task, rng: random.Random, error_rate: float, env: Environ
 def _math_plan(task: Task, rng: random.Random, error_rate: float, env: Environment) -> tuple[list[dict], str]:
     steps: list[dict] = []
     slipped = False
+    # In a chained problem (arithmetic world) each operation starts from the value the
+    # previous call printed, so an earlier slip carries through to the answer.
+    chained = task.oracle.get("chain_inputs", False)
     for before, expression in task.oracle["calculations"]:
+        if chained and steps:
+            expression = re.sub(r"^\s*\d+(?:\.\d+)?", steps[-1]["observation"].strip(), expression, count=1)
         if rng.random() < error_rate:
             # Mistake: change one operand by a small amount.
             numbers = list(re.finditer(r"\d+(?:\.\d+)?", expression))
@@ -67,11 +72,12 @@ def _math_plan(task: Task, rng: random.Random, error_rate: float, env: Environme
                 expression = expression[: m.start()] + bumped + expression[m.end():]
                 slipped = True
         think = before or "Next I compute an intermediate value."
-        steps.append(_step(think, "calculate", expression, env.step("calculate", expression)))
+        code = f"print({expression})"
+        steps.append(_step(think, "python", code, env.step("python", code)))
     answer = task.gold_answers[0]
-    if slipped and steps:
-        answer = steps[-1]["observation"]
-    return steps, answer
+    if (slipped or chained) and steps:
+        answer = steps[-1]["observation"].strip()
+    return steps, f"\\boxed{{{answer}}}"
 
 
 def run_policy(task: Task, policy: BehaviorPolicy, env: Environment, seed: int) -> dict:
@@ -80,7 +86,7 @@ def run_policy(task: Task, policy: BehaviorPolicy, env: Environment, seed: int) 
     Args:
         task: a training-split task with its oracle plan.
         policy: who acts.
-        env: the task's environment (search or calculator).
+        env: the task's environment (search or python sandbox).
         seed: seeds this episode's mistakes (deterministic per (task, policy, seed)).
 
     Returns:
@@ -98,3 +104,60 @@ def run_policy(task: Task, policy: BehaviorPolicy, env: Environment, seed: int) 
         "outcome": task_outcome(task.domain, answer, task.gold_answers),
         "source": task.source, "behavior_policy": policy.name,
     }
+
+
+def episode_trajectory(episode, policy_name: str, sample: int) -> dict:
+    """A model episode (:class:`foresight.agent.Episode`) as a canonical trajectory dict.
+
+    Each parsed turn with an action becomes a step (its ``think``, action and the
+    observation the environment returned); the episode's outcome is kept as scored.
+    """
+    steps = []
+    for turn, observation in zip(episode.turns, episode.observations):
+        if turn.action_type is None or not turn.action:
+            break
+        steps.append(_step(turn.think or "", turn.action_type, turn.action, observation))
+    task = episode.task
+    return {
+        "trajectory_id": f"{task.task_id}/{policy_name}/{sample}",
+        "task_id": task.task_id, "domain": task.domain, "question": task.question,
+        "gold_answers": list(task.gold_answers), "steps": steps, "outcome": episode.outcome,
+        "source": task.source, "behavior_policy": policy_name,
+    }
+
+
+def model_trajectories(tasks: list[Task], checkpoint: str, policy_name: str, samples: int, temperature: float,
+                       environments: dict[str, Environment], rollout, seed: int, trust_remote_code: bool = False,
+                       batch_size: int = 16) -> list[dict]:
+    """Self-generated trajectories: a model checkpoint sampled with temperature, ``samples`` per task.
+
+    Args:
+        tasks: training-split tasks.
+        checkpoint: a local checkpoint directory (safetensors) or hub id.
+        samples: sibling episodes per task (each a different sample).
+        temperature: sampling temperature (> 0).
+        environments: as for :func:`foresight.agent.run_episodes`.
+        rollout: a :class:`foresight.config.RolloutConfig` (turn, token and context budgets).
+        seed: seeds torch's sampler, so a run is reproducible on one machine.
+
+    Returns:
+        Trajectory dicts; an episode whose first turn has no action yields a trajectory
+        with no steps, which validation quarantines (nothing is dropped silently).
+
+    Raises:
+        ValueError: temperature <= 0.
+    """
+    import torch
+
+    from foresight.agent import run_episodes
+    from foresight.modeling import load_checkpoint
+
+    if temperature <= 0:
+        raise ValueError(f"policy {policy_name!r}: temperature must be > 0, got {temperature}")
+    model, tokenizer = load_checkpoint(checkpoint, trust_remote_code)
+    model.eval()
+    torch.manual_seed(seed)
+    repeated = [task for task in tasks for _ in range(samples)]
+    episodes = run_episodes(model, tokenizer, repeated, environments, rollout, do_sample=True,
+                            temperature=temperature, batch_size=batch_size)
+    return [episode_trajectory(e, policy_name, i % samples) for i, e in enumerate(episodes)]

@@ -6,8 +6,8 @@ One assistant turn (arXiv:2606.27483, FE-SFT schema)::
     <confidence>0.67</confidence><think>reasoning</think><search>query</search>
 
 The first four tags form the world-model span, ``<think>`` and the action the policy span.
-Actions follow Search-R1 (``<search>``, ``<answer>``) plus ``<calculate>`` for the math tool.
-Observations come back in ``<information>`` (search) or ``<result>`` (calculator) and are
+Actions follow Search-R1 (``<search>``, ``<answer>``) plus ``<python>`` for the math tool (a code
+interpreter). Observations come back in ``<information>`` (search) or ``<result>`` (python) and are
 never trained on. Tag names of the block are configurable (:class:`BlockTags`).
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-ACTION_TAGS = ("search", "calculate", "answer")
-OBSERVATION_TAGS = {"search": "information", "calculate": "result"}
+ACTION_TAGS = ("search", "python", "answer")
+OBSERVATION_TAGS = {"search": "information", "python": "result"}
 
 
 class BlockTags(BaseModel):
@@ -43,7 +43,7 @@ class ParsedTurn:
         confidence: the parsed confidence q in [0, 1], or None if missing/unparseable.
         keywords: predicted keywords (lowercased), empty when the tag is missing.
         think: text of ``<think>`` or None.
-        action_type: "search" | "calculate" | "answer" | None when no complete action.
+        action_type: "search" | "python" | "answer" | None when no complete action.
         action: the action's argument text, or None.
         well_formed: True when the block (all four tags, in order, parseable confidence),
             the think span and exactly one action are present in order.

@@ -12,17 +12,17 @@ from itertools import zip_longest
 
 import pyarrow.parquet as pq
 
-from foresight.registry import training_tasks
+from foresight.registry import WorldDirs, training_tasks
 from foresight.tasks import Task
 
 
-def rl_tasks(sources: dict[str, int | None], num_tasks: int, seed: int) -> list[Task]:
+def rl_tasks(sources: dict[str, int | None], num_tasks: int, seed: int, worlds: WorldDirs | None = None) -> list[Task]:
     """Training-split tasks for RL, shuffled per source and interleaved, at most ``num_tasks``.
 
     Tasks whose (domain, question) repeats an earlier one are left out: a rollout prompt
-    must identify its task.
+    must identify its task. ``worlds`` locates generated world sources.
     """
-    pools = [training_tasks(source, limit) for source, limit in sources.items()]
+    pools = [training_tasks(source, limit, worlds=worlds) for source, limit in sources.items()]
     rng = random.Random(seed)
     for pool in pools:
         rng.shuffle(pool)
@@ -39,7 +39,7 @@ def task_rows(tasks: list[Task]) -> list[dict]:
     return [{"task_id": t.task_id, "source": t.source, "domain": t.domain, "question": t.question} for t in tasks]
 
 
-def load_rl_tasks(path: str) -> list[Task]:
+def load_rl_tasks(path: str, worlds: WorldDirs | None = None) -> list[Task]:
     """Rebuild the tasks of an RL task snapshot (Parquet of :func:`task_rows`).
 
     Raises:
@@ -47,7 +47,7 @@ def load_rl_tasks(path: str) -> list[Task]:
             (the source file changed since the snapshot was taken).
     """
     rows = pq.read_table(path).to_pylist()
-    by_id = {t.task_id: t for source in {r["source"] for r in rows} for t in training_tasks(source)}
+    by_id = {t.task_id: t for source in {r["source"] for r in rows} for t in training_tasks(source, worlds=worlds)}
     missing = [r["task_id"] for r in rows if r["task_id"] not in by_id]
     if missing:
         raise KeyError(f"{path}: {len(missing)} task ids not in the training split any more, e.g. {missing[:3]}")

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-ACTION_TYPES = ("search", "calculate", "answer")
+ACTION_TYPES = ("search", "python", "answer")
 DOMAINS = ("search", "math")
 
 STEP_TYPE = pa.struct(

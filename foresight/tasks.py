@@ -182,12 +182,16 @@ def gsm8k_tasks(path: Path, split: Split, limit: int | None = None, rejects: lis
 
 
 def flashrag_tasks(path: Path, name: str, corpus: str, limit: int | None = None) -> list[Task]:
-    """FlashRAG question file ``{"id", "question", "golden_answers"}`` (evaluation only)."""
+    """Evaluation-only question files: FlashRAG ``{"id", "question", "golden_answers"}`` or
+    R1-Searcher ``{"idx", "question", "answer"}`` (the 2Wiki/MuSiQue/HotpotQA 500-question sets).
+    """
 
     def make(i: int, rec: dict) -> Task:
+        golds = list(rec["golden_answers"]) if "golden_answers" in rec else [rec["answer"]]
+        record_id = rec["id"] if "id" in rec else rec["idx"]
         return Task(
-            task_id=f"{name}:{rec['id']}", domain="search", question=rec["question"],
-            gold_answers=list(rec["golden_answers"]), source=name, corpus=corpus,
+            task_id=f"{name}:{record_id}", domain="search", question=rec["question"],
+            gold_answers=golds, source=name, corpus=corpus,
         )
 
     records = [(i, r) for i, r in enumerate(_read_jsonl(path)) if r is not None][:limit]

@@ -4,6 +4,7 @@
     foresight ui [--port 3000]                Dagster UI on the same instance
     foresight audit checkpoint <id|latest>    data, parents and config behind a checkpoint (latest: newest FC-RL)
     foresight audit score [<benchmark>]       which checkpoint produced each score
+    foresight serve-retriever --corpus PATH   Search-R1-compatible /retrieve server (docs/retrieval.md)
 """
 
 from __future__ import annotations
@@ -27,56 +28,72 @@ def use_project_instance() -> str:
 
 
 def materialize_all(preset: str, instance) -> dict[str, float]:
-    """Materialize the six assets (every benchmark partition) on ``instance``.
+    """Materialize every asset (every benchmark partition of both score assets) on ``instance``.
 
     Returns:
-        Wall seconds per asset (benchmark partitions as ``benchmark_scores[<name>]``).
+        Wall seconds per asset (partitions as ``benchmark_scores[<benchmark>]``, ``fe_sft_scores[...]``).
 
     Raises:
         RuntimeError: a run failed.
     """
     import dagster as dg
 
-    from assets import ALL_ASSETS, ALL_CHECKS, benchmark_partitions
-    from assets.evaluation import benchmark_scores
+    from assets import ALL_ASSETS, ALL_CHECKS, SCORE_ASSETS, benchmark_partitions
     from pipelines.definitions import RESOURCES
     from pipelines.presets import run_config
 
     config = run_config(preset)
     timings: dict[str, float] = {}
-    upstream = [a for a in ALL_ASSETS if a is not benchmark_scores]
+    score_names = {a.key.to_user_string() for a in SCORE_ASSETS}
+    upstream = [a for a in ALL_ASSETS if a not in SCORE_ASSETS]
     result = dg.materialize([*upstream, *ALL_CHECKS], instance=instance, resources=RESOURCES,
-                            run_config={"ops": {k: v for k, v in config["ops"].items() if k != "benchmark_scores"}},
+                            run_config={"ops": {k: v for k, v in config["ops"].items() if k not in score_names}},
                             tags={"foresight/kind": "training"}, raise_on_error=False)
     if not result.success:
         raise RuntimeError(f"training run {result.run_id} failed; see `foresight ui` or the log above")
     for stat in instance.get_run_step_stats(result.run_id):
         if stat.end_time and stat.start_time:
             timings[stat.step_key] = stat.end_time - stat.start_time
-    eval_config = {"ops": {"benchmark_scores": config["ops"].get("benchmark_scores", {"config": {}})}}
+    # One run per benchmark evaluates the FE-SFT and FC-RL checkpoints (the nightly job's shape).
+    eval_config = {"ops": {k: v for k, v in config["ops"].items() if k in score_names}}
     for key in benchmark_partitions.get_partition_keys():
-        start = time.time()
-        result = dg.materialize(ALL_ASSETS, selection=[benchmark_scores], partition_key=key, instance=instance,
+        result = dg.materialize(ALL_ASSETS, selection=SCORE_ASSETS, partition_key=key, instance=instance,
                                 resources=RESOURCES, run_config=eval_config, raise_on_error=False)
         if not result.success:
             raise RuntimeError(f"evaluation run {result.run_id} ({key}) failed")
-        timings[f"benchmark_scores[{key}]"] = time.time() - start
+        for stat in instance.get_run_step_stats(result.run_id):
+            if stat.end_time and stat.start_time:
+                timings[f"{stat.step_key}[{key}]"] = stat.end_time - stat.start_time
     return timings
 
 
-def benchmark_table(checkpoint_id: str | None = None) -> str:
-    """The latest score of every benchmark and metric, as a markdown table."""
+def benchmark_table() -> str:
+    """The latest scores as a markdown table: success of FE-SFT and FC-RL side by side, the
+    trivial baseline on the generated worlds, and FC-RL's format, calibration and grounding.
+    World benchmarks get one extra row per hop (search) or operation (arithmetic) count.
+    """
     from assets.common import markdown_table
     from foresight.catalog import Catalog
 
     _, rows = Catalog().query("latest_scores.sql")
-    metrics = ["exact_match", "f1", "format_adherence", "mean_confidence", "ece", "brier", "grounding_rate", "n"]
-    by_benchmark: dict[str, dict] = {}
-    for benchmark, metric, value, ckpt in rows:
-        if checkpoint_id is None or ckpt == checkpoint_id:
-            by_benchmark.setdefault(benchmark, {})[metric] = value
-    body = [[b, *[by_benchmark[b].get(m, float("nan")) for m in metrics]] for b in sorted(by_benchmark)]
-    return markdown_table(["benchmark", *metrics], body)
+    scores: dict[tuple[str, str], dict[str, float]] = {}
+    for benchmark, stage, metric, value, _checkpoint in rows:
+        scores.setdefault((benchmark, stage), {})[metric] = value
+    header = ["benchmark", "fe_sft success", "fc_rl success", "trivial baseline", "format_adherence",
+              "mean_confidence", "ece", "brier", "grounding_rate", "n"]
+    body = []
+    for benchmark in sorted({b for b, _ in scores}):
+        sft, rl = scores.get((benchmark, "fe_sft"), {}), scores.get((benchmark, "fc_rl"), {})
+        body.append([benchmark, sft.get("exact_match", float("nan")), rl.get("exact_match", float("nan")),
+                     rl.get("baseline_exact_match", "-"),
+                     *[rl.get(m, float("nan")) for m in header[4:]]])
+        groups = sorted(k for k in {**sft, **rl} if k.startswith("exact_match_"))
+        for group in groups:
+            key, _, count = group.removeprefix("exact_match_").rpartition("_")
+            label = f"{key}={count}"
+            body.append([f"  {benchmark} {label}", sft.get(group, float("nan")), rl.get(group, float("nan")),
+                         "", "", "", "", "", "", ""])
+    return markdown_table(header, body)
 
 
 def cmd_demo(args) -> int:
@@ -89,7 +106,7 @@ def cmd_demo(args) -> int:
     for step, seconds in timings.items():
         print(f"  {step:32s} {seconds:7.1f}")
     print(f"  {'total':32s} {time.time() - start:7.1f}")
-    print("\nBenchmark scores of the FC-RL checkpoint:\n")
+    print("\nBenchmark scores (held-out questions):\n")
     print(benchmark_table())
     print(f"\nEverything is under {home()}; open the UI with `foresight ui`.")
     return 0
@@ -131,6 +148,15 @@ def cmd_audit(args) -> int:
     return 0
 
 
+def cmd_serve_retriever(args) -> int:
+    from foresight.envs.retrieval import RetrieverConfig
+    from foresight.envs.retrieval_server import serve
+
+    cfg = RetrieverConfig(kind=args.kind, index=args.index, encoder=args.encoder)
+    serve(args.corpus, cfg, host=args.host, port=args.port, default_topk=args.topk)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="foresight", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +171,15 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("what", choices=["checkpoint", "score"])
     audit.add_argument("target", nargs="?", help="checkpoint id/path or 'latest'; benchmark name for scores")
     audit.set_defaults(func=cmd_audit)
+    retriever = sub.add_parser("serve-retriever", help="serve corpora over HTTP with Search-R1's /retrieve protocol")
+    retriever.add_argument("--corpus", action="append", required=True, help="corpus file (repeat for several)")
+    retriever.add_argument("--kind", choices=["bm25", "dense"], default="bm25")
+    retriever.add_argument("--index", choices=["exact", "faiss"], default="exact", help="dense index kind")
+    retriever.add_argument("--encoder", default=None, help="dense encoder dir or hub id (default: bundled MiniLM)")
+    retriever.add_argument("--topk", type=int, default=3, help="passages per query when a request gives none")
+    retriever.add_argument("--host", default="127.0.0.1")
+    retriever.add_argument("--port", type=int, default=8000)
+    retriever.set_defaults(func=cmd_serve_retriever)
     args = parser.parse_args(argv)
     return args.func(args)
 

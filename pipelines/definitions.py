@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import ALL_ASSETS, ALL_CHECKS, benchmark_partitions
-from assets.evaluation import benchmark_scores
+from assets import ALL_ASSETS, ALL_CHECKS, SCORE_ASSETS, benchmark_partitions
 from assets.training import TRAINING_TAGS
-from resources import CatalogResource, TrainingLauncher
+from resources import CatalogResource, RetrieverResource, TrainingLauncher
 
 training_job = dg.define_asset_job(
     "training_pipeline",
-    selection=dg.AssetSelection.assets(*[a for a in ALL_ASSETS if a is not benchmark_scores]),
+    selection=dg.AssetSelection.assets(*[a for a in ALL_ASSETS if a not in SCORE_ASSETS]),
     tags=TRAINING_TAGS,
-    description="Ingestion -> augmentation -> WM-AMT -> FE-SFT -> FC-RL.",
+    description="Worlds -> ingestion -> augmentation -> WM-AMT -> FE-SFT -> FC-RL.",
 )
 
 evaluation_job = dg.define_asset_job(
-    "evaluate_benchmarks", selection=dg.AssetSelection.assets(benchmark_scores), partitions_def=benchmark_partitions,
-    description="Evaluate the latest FC-RL checkpoint on one benchmark partition.",
+    "evaluate_benchmarks", selection=dg.AssetSelection.assets(*SCORE_ASSETS), partitions_def=benchmark_partitions,
+    description="Evaluate the latest FE-SFT and FC-RL checkpoints on one benchmark.",
 )
 
 
@@ -37,11 +36,11 @@ def nightly_evaluation(context: dg.ScheduleEvaluationContext):
 # Dagster's default automation sensor starts STOPPED; this one runs by default so scores
 # rematerialize by themselves when the FC-RL checkpoint changes.
 evaluation_automation = dg.AutomationConditionSensorDefinition(
-    "evaluation_automation", target=dg.AssetSelection.assets(benchmark_scores),
+    "evaluation_automation", target=dg.AssetSelection.assets(*SCORE_ASSETS),
     default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
 )
 
-RESOURCES = {"catalog": CatalogResource(), "launcher": TrainingLauncher()}
+RESOURCES = {"catalog": CatalogResource(), "launcher": TrainingLauncher(), "retriever": RetrieverResource()}
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,

@@ -7,15 +7,19 @@ _TINY_ROLLOUT = {"max_turns": 2, "max_new_tokens": 32, "max_context": 768}
 PRESETS: dict[str, dict] = {
     "default": {},
     "tiny": {
-        "trajectories": {"sources": {"hotpotqa": 6, "musique": 6, "gsm8k": 6}},
+        "search_world": {"num_people": 24, "num_organizations": 6, "num_cities": 6, "num_countries": 3,
+                         "train_questions": {"1": 6, "2": 6}, "eval_questions": {"1": 2, "2": 2}},
+        "arithmetic_world": {"num_names": 8, "train_problems": {"1": 6, "2": 6}, "eval_problems": {"1": 2, "2": 2}},
+        "trajectories": {"sources": {"hotpotqa": 6, "musique": 6, "gsm8k": 6, "search_world": 6, "arithmetic_world": 6}},
         "wm_amt_checkpoint": {"max_steps": 3, "per_device_batch_size": 2, "max_length": 256, "logging_steps": 1,
                               "model": {"vocab_size": 600, "hidden_size": 32, "num_layers": 1, "num_heads": 2,
                                         "num_kv_heads": 1, "intermediate_size": 64}},
         "fe_sft_checkpoint": {"max_steps": 2, "per_device_batch_size": 2, "max_length": 256, "logging_steps": 1},
         "fc_rl_checkpoint": {"max_steps": 1, "per_device_batch_size": 2, "num_generations": 2, "num_tasks": 4,
                              "logging_steps": 1, "rollout": _TINY_ROLLOUT,
-                             "sources": {"hotpotqa": 2, "musique": 2, "gsm8k": 2}},
+                             "sources": {"search_world": 2, "arithmetic_world": 2}},
         "benchmark_scores": {"num_questions": 3, "rollout": _TINY_ROLLOUT},
+        "fe_sft_scores": {"num_questions": 3, "rollout": _TINY_ROLLOUT},
     },
 }
 

@@ -1,6 +1,7 @@
-"""Dagster resources: the DuckDB catalog and the launcher of training/evaluation processes."""
+"""Dagster resources: the DuckDB catalog, the launcher of training/evaluation processes, the retriever."""
 
 from resources.catalog import CatalogResource
 from resources.launcher import TrainingLauncher
+from resources.retrieval import RetrieverResource
 
-__all__ = ["CatalogResource", "TrainingLauncher"]
+__all__ = ["CatalogResource", "RetrieverResource", "TrainingLauncher"]

@@ -58,9 +58,9 @@ def test_a_tool_of_another_domain_is_an_error_observation_not_a_crash():
     tokenizer = _tokenizer()
     env = SearchEnvironment(BM25Retriever([Passage("1", "Acme", "Acme text.")]), top_k=1)
     task = Task("t", "search", "Who founded Acme?", ["Jane Roe"], "unit", corpus="c")
-    turns = [BLOCK + "<think>x</think><calculate>1+1</calculate>", BLOCK + "<think>y</think><answer>Bob</answer>"]
+    turns = [BLOCK + "<think>x</think><python>print(1+1)</python>", BLOCK + "<think>y</think><answer>Bob</answer>"]
     [episode] = run_episodes(ScriptedModel(tokenizer, turns), tokenizer, [task], {"c": env}, RolloutConfig(max_turns=3))
-    assert episode.observations[0].startswith("Error: the calculate tool is not available")
+    assert episode.observations[0].startswith("Error: the python tool is not available")
     assert episode.answer == "Bob" and episode.outcome == 0.0
 
 
@@ -109,3 +109,29 @@ def test_sft_trainer_dataset_keeps_whole_trajectories_and_masks_observations(tmp
     trained = tokenizer.decode([i for i, label in zip(row["input_ids"], row["labels"]) if label != -100])
     assert f"<answer>{task.gold_answers[0]}</answer>" in trained  # the last turn survives
     assert "<information>" not in trained and "Doc 1 (Title:" not in trained
+
+
+def test_model_episodes_become_schema_valid_sibling_trajectories(tmp_path):
+    from foresight.policies import episode_trajectory, model_trajectories
+    from foresight.schema import validate_records
+
+    tokenizer = _tokenizer()
+    env = SearchEnvironment(BM25Retriever([Passage("1", "Acme", "Acme was founded by Jane Roe in Springfield.")]), top_k=1)
+    task = Task("t", "search", "Who founded Acme?", ["Jane Roe"], "unit", corpus="c")
+    [episode] = run_episodes(ScriptedModel(tokenizer), tokenizer, [task], {"c": env}, RolloutConfig(max_turns=3))
+    result = validate_records([episode_trajectory(episode, "self", 0)], "scripted")
+    [traj] = result.trajectories
+    assert [s["action_type"] for s in traj["steps"]] == ["search", "answer"] and traj["outcome"] == 1.0
+    assert traj["steps"][0]["observation"].startswith("Doc 1 (Title: Acme)") and traj["behavior_policy"] == "self"
+
+    # A real (untrained) checkpoint sampled with temperature: K siblings per task, every
+    # episode kept, the ones without any action quarantined with the field named.
+    model = build_model(tokenizer, ModelConfig(hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64), 0)
+    model.save_pretrained(tmp_path / "ckpt")
+    tokenizer.save_pretrained(tmp_path / "ckpt")
+    rollout = RolloutConfig(max_turns=2, max_new_tokens=16, max_context=512)
+    trajectories = model_trajectories([task], str(tmp_path / "ckpt"), "self", 3, 1.0, {"c": env}, rollout, seed=0)
+    assert sorted(t["trajectory_id"] for t in trajectories) == ["t/self/0", "t/self/1", "t/self/2"]
+    checked = validate_records(trajectories, "self")
+    assert len(checked.trajectories) + len(checked.quarantined) == 3
+    assert all(q.field == "steps" for q in checked.quarantined)

@@ -4,15 +4,16 @@ import sys
 
 import pytest
 
-from foresight.envs.calculator import CalculatorEnvironment, CalculatorError, calculate
 from foresight.envs.retrieval import (
     BM25Retriever,
     Passage,
     format_passages,
     load_corpus,
 )
+from foresight.envs.sandbox import PythonSandbox
 from foresight.envs.search import SearchEnvironment
 from foresight.outcome import task_outcome
+from foresight.policies import BehaviorPolicy, run_policy
 from foresight.registry import CORPORA, SOURCE_FILES, benchmark_tasks, training_tasks
 from foresight.tasks import gsm8k_tasks, split_of
 
@@ -33,7 +34,7 @@ def test_bm25_finds_the_passage_of_a_known_query():
     assert env.retriever.retrieve("who founded Acme", 2)[0].id == "1"
     assert env.step("search", "TPS reports software").startswith("Doc 1 (Title: Initech)")
     with pytest.raises(ValueError):
-        env.step("calculate", "1+1")
+        env.step("python", "print(1+1)")
 
 
 def test_shipped_corpora_load_in_each_format():
@@ -43,18 +44,13 @@ def test_shipped_corpora_load_in_each_format():
             assert passages and all(p.title and p.text for p in passages), path
 
 
-def test_calculator_is_arithmetic_only():
-    assert calculate("16-3-4") == "9" and calculate("1.5*50") == "75" and calculate("7/2") == "3.5"
-    for bad in ["__import__('os')", "open('x')", "2**1000", "(0-8)**0.5", "((9**64)**64)**64"]:
-        with pytest.raises(CalculatorError):
-            calculate(bad)
-    assert CalculatorEnvironment().step("calculate", "1/0").startswith("Error:")
-
-
-def test_gsm8k_annotations_become_calculator_steps():
+def test_gsm8k_annotations_become_python_steps_with_a_boxed_answer():
     task = gsm8k_tasks(SOURCE_FILES["gsm8k"], "train", 1)[0]
     assert task.gold_answers == ["18"]
     assert [e for _, e in task.oracle["calculations"]] == ["16-3-4", "9*2"]
+    traj = run_policy(task, BehaviorPolicy("oracle", 0.0), PythonSandbox(), seed=0)
+    assert [(s["action"], s["observation"].strip()) for s in traj["steps"][:-1]] == [("print(16-3-4)", "9"), ("print(9*2)", "18")]
+    assert traj["steps"][-1]["action"] == "\\boxed{18}" and traj["outcome"] == 1.0
     assert task_outcome("math", "18.0", task.gold_answers) == 1.0
     assert task_outcome("math", "17", task.gold_answers) == 0.0
 

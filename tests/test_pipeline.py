@@ -11,6 +11,7 @@ from assets import ALL_ASSETS, ALL_CHECKS
 from foresight.blocks import monte_carlo_labels
 from foresight.catalog import Catalog
 from foresight.lineage import read_manifest
+from foresight.registry import BENCHMARKS
 from pipelines.cli import benchmark_table, materialize_all
 from pipelines.definitions import RESOURCES, defs
 from pipelines.presets import run_config
@@ -34,10 +35,12 @@ def _meta(instance, key):
 
 def test_every_asset_is_materialized(materialized):
     _, instance, timings = materialized
-    for key in ["trajectories", "augmented_trajectories", "wm_amt_checkpoint", "fe_sft_checkpoint", "fc_rl_checkpoint"]:
+    for key in ["search_world", "arithmetic_world", "trajectories", "augmented_trajectories", "wm_amt_checkpoint",
+                "fe_sft_checkpoint", "fc_rl_checkpoint"]:
         assert instance.get_latest_materialization_event(dg.AssetKey(key)) is not None, key
-    assert instance.get_materialized_partitions(dg.AssetKey("benchmark_scores")) == {"hotpotqa", "musique", "gsm8k", "nq"}
-    assert {"wm_amt_checkpoint", "benchmark_scores[nq]"} <= set(timings)
+    for key in ("benchmark_scores", "fe_sft_scores"):
+        assert instance.get_materialized_partitions(dg.AssetKey(key)) == set(BENCHMARKS)
+    assert {"wm_amt_checkpoint", "benchmark_scores[nq]", "fe_sft_scores[search_world]"} <= set(timings)
 
 
 def test_checkpoints_carry_lineage(materialized):
@@ -51,6 +54,9 @@ def test_checkpoints_carry_lineage(materialized):
     # RL's recorded input is the task set its rollouts used, and the process used exactly it
     rl_tasks = pq.read_table(manifest["inputs"]["rl_tasks"]["path"]).to_pylist()
     assert len(rl_tasks) == rl["rl_tasks"] == 4
+    assert {t["source"] for t in rl_tasks} == {"search_world", "arithmetic_world"}
+    for world in ("search_world", "arithmetic_world"):  # the worlds RL acted in are recorded inputs
+        assert manifest["inputs"][world]["data_version"] == _meta(instance, world)["data_version"]
     assert manifest["config"]["num_generations"] == 2 and manifest["code_version"]
     path = Path(rl["checkpoint_path"])
     assert (path / "model.safetensors").exists() and not (path / "training_args.bin").exists()
@@ -70,11 +76,13 @@ def test_catalog_answers_which_data_produced_a_checkpoint_and_a_score(materializ
     assert set(by_stage) == {"fc_rl", "fe_sft", "wm_amt"}
     for stage in ("wm_amt", "fe_sft"):  # trained on the augmented snapshot of these raw rows
         assert {s: n for s, (_, n) in by_stage[stage].items()} == raw["trajectories_per_source"]
-    assert {a for a, _ in by_stage["fc_rl"].values()} == {"rl_tasks"}
-    assert sum(n for _, n in by_stage["fc_rl"].values()) == 4
+    assert {a for a, _ in by_stage["fc_rl"].values()} == {"rl_tasks", "search_world", "arithmetic_world"}
+    assert sum(n for s, (a, n) in by_stage["fc_rl"].items() if a == "rl_tasks") == 4
     columns, rows = Catalog().query("audit_score.sql", {"benchmark": "gsm8k"})
-    assert rows and {r[columns.index("checkpoint_id")] for r in rows} == {rl["checkpoint_id"]}
-    assert "| gsm8k |" in benchmark_table()
+    sft = _meta(instance, "fe_sft_checkpoint")
+    assert rows and {r[columns.index("checkpoint_id")] for r in rows} == {rl["checkpoint_id"], sft["checkpoint_id"]}
+    table = benchmark_table()
+    assert "| gsm8k |" in table and "|   search_world hops=2 |" in table
 
 
 def test_blocks_and_checks(materialized):
@@ -101,8 +109,8 @@ def test_scores_rematerialize_when_the_rl_checkpoint_changes(materialized):
     instance.report_runless_asset_event(dg.AssetMaterialization("fc_rl_checkpoint"))
     evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=evaluation.cursor)
     requested = {r.key for r in evaluation.results if r.true_subset.size > 0}
-    assert requested == {dg.AssetKey("benchmark_scores")}
-    assert evaluation.total_requested == 4  # one per benchmark partition
+    assert requested == {dg.AssetKey("benchmark_scores")}  # the FE-SFT scores are still current
+    assert evaluation.total_requested == len(BENCHMARKS)  # one per benchmark partition
 
 
 def test_nightly_schedule_requests_every_partition():
@@ -110,7 +118,7 @@ def test_nightly_schedule_requests_every_partition():
 
     context = dg.build_schedule_context(scheduled_execution_time=__import__("datetime").datetime(2026, 11, 21, 3))
     requests = list(nightly_evaluation(context))
-    assert sorted(r.partition_key for r in requests) == ["gsm8k", "hotpotqa", "musique", "nq"]
+    assert sorted(r.partition_key for r in requests) == sorted(BENCHMARKS)
 
 
 def test_malformed_input_is_quarantined_and_checked(materialized, tmp_path, trajectory):

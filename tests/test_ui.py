@@ -47,8 +47,9 @@ def test_ui_serves_every_asset_with_schedule_and_sensor_running(tmp_path):
                 time.sleep(2)
         data = _post(port, QUERY)
         assets = {"/".join(n["assetKey"]["path"]) for n in data["assetNodes"]}
-        assert assets == {"trajectories", "augmented_trajectories", "wm_amt_checkpoint", "fe_sft_checkpoint",
-                          "fc_rl_checkpoint", "benchmark_scores"}
+        assert assets == {"search_world", "arithmetic_world", "trajectories", "augmented_trajectories",
+                          "wm_amt_checkpoint", "fe_sft_checkpoint", "fc_rl_checkpoint", "fe_sft_scores",
+                          "benchmark_scores"}
         assert {s["name"]: s["scheduleState"]["status"] for s in data["schedulesOrError"]["results"]} == {"nightly_evaluation": "RUNNING"}
         assert {s["name"]: s["sensorState"]["status"] for s in data["sensorsOrError"]["results"]} == {"evaluation_automation": "RUNNING"}
         assert (tmp_path / "dagster" / "dagster.yaml").exists()  # the project's instance config

@@ -1,4 +1,4 @@
-"""Agent environments: a Search-R1-style search environment and a calculator environment."""
+"""Agent environments: a Search-R1-style search environment and a python sandbox."""
 
 from typing import Protocol
 

@@ -24,8 +24,9 @@ from foresight.config import EvalConfig, TrainingJob
 from foresight.lineage import read_manifest
 from foresight.metrics import benchmark_metrics
 from foresight.modeling import load_checkpoint
-from foresight.registry import benchmark_tasks, environments
+from foresight.registry import benchmark_tasks, environments, training_tasks
 from foresight.training.runner import Reporter, run
+from foresight.worlds import WORLD_SOURCES, majority_baseline
 
 
 def episode_rows(episodes: list[Episode]) -> list[dict]:
@@ -41,6 +42,22 @@ def episode_rows(episodes: list[Episode]) -> list[dict]:
     ]
 
 
+GROUP_KEYS = ("hops", "ops")  # search-world hops, arithmetic-world operations
+
+
+def group_success(episodes: list[Episode]) -> dict[str, float]:
+    """Success rate per question group of a generated world: ``exact_match_hops_2`` etc.
+
+    Returns an empty dict for tasks without a group key (the real benchmarks).
+    """
+    groups: dict[str, list[float]] = {}
+    for e in episodes:
+        for key in GROUP_KEYS:
+            if key in e.task.oracle:
+                groups.setdefault(f"exact_match_{key}_{e.task.oracle[key]}", []).append(e.outcome)
+    return {name: sum(v) / len(v) for name, v in sorted(groups.items())}
+
+
 def evaluate(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
     cfg = EvalConfig.model_validate(job.config)
     benchmark = job.extras["benchmark"]
@@ -48,11 +65,15 @@ def evaluate(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
         raise ValueError("evaluation needs a checkpoint (parent_checkpoint)")
     model, tokenizer = load_checkpoint(job.parent_checkpoint, cfg.trust_remote_code)
     model.eval()
-    tasks = benchmark_tasks(benchmark, cfg.num_questions)
-    envs = environments(cfg.rollout.top_k, cfg.rollout.passage_max_words)
+    limit = cfg.world_questions if benchmark in WORLD_SOURCES else cfg.num_questions
+    tasks = benchmark_tasks(benchmark, limit, job.worlds())
+    envs = environments(cfg.rollout.top_k, cfg.rollout.passage_max_words, job.retriever, job.worlds())
     start = time.time()
     episodes = run_episodes(model, tokenizer, tasks, envs, cfg.rollout, cfg.tags, do_sample=False, batch_size=cfg.batch_size)
     metrics = benchmark_metrics(episodes, cfg.ece_bins)
+    metrics.update(group_success(episodes))
+    if benchmark in WORLD_SOURCES:
+        metrics["baseline_exact_match"], _ = majority_baseline(training_tasks(benchmark, worlds=job.worlds()), tasks)
     seconds = time.time() - start
     checkpoint_id = read_manifest(job.parent_checkpoint)["checkpoint_id"]
     out_dir = Path(job.output_root)

@@ -44,7 +44,7 @@ def _reward_func(term: str):
     return reward
 
 
-def make_rollout_func(tasks: list[Task], tokenizer, cfg: FCRLConfig):
+def make_rollout_func(tasks: list[Task], tokenizer, cfg: FCRLConfig, envs: dict):
     """A GRPOTrainer ``rollout_func`` running sampled multi-turn episodes.
 
     Returns per sample ``prompt_ids``, ``completion_ids``, ``env_mask`` (1 = policy token,
@@ -53,7 +53,6 @@ def make_rollout_func(tasks: list[Task], tokenizer, cfg: FCRLConfig):
     """
     # A prompt is (system, user) messages; the system prompt names the domain.
     by_prompt = {tuple(m["content"] for m in prompt_messages(t.domain, t.question)): t for t in tasks}
-    envs = environments(cfg.rollout.top_k, cfg.rollout.passage_max_words)
     stats = {"episodes": 0, "answered": 0}
 
     def rollout(prompts, trainer) -> dict:
@@ -86,9 +85,10 @@ def train(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
     if job.parent_checkpoint is None:
         raise ValueError("FC-RL needs a parent checkpoint (the FE-SFT checkpoint)")
     model, tokenizer = load_checkpoint(job.parent_checkpoint, cfg.trust_remote_code)
-    tasks = load_rl_tasks(job.inputs["rl_tasks"]["path"])
+    tasks = load_rl_tasks(job.inputs["rl_tasks"]["path"], job.worlds())
     dataset = Dataset.from_dict({"prompt": [prompt_messages(t.domain, t.question) for t in tasks]})
-    rollout = make_rollout_func(tasks, tokenizer, cfg)
+    envs = environments(cfg.rollout.top_k, cfg.rollout.passage_max_words, job.retriever, job.worlds())
+    rollout = make_rollout_func(tasks, tokenizer, cfg, envs)
     weights = cfg.rewards.model_dump()
     start = time.time()
     with tempfile.TemporaryDirectory() as scratch:

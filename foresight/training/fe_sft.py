@@ -1,6 +1,7 @@
 """FE-SFT: Format-Eliciting SFT (arXiv:2606.27483, Stage 2).
 
-Task-level SFT from the WM-AMT checkpoint on chat-format trajectories whose every
+Task-level SFT from the WM-AMT checkpoint on chat-format trajectories (by default the
+successful ones: ``min_outcome``) whose every
 assistant turn is the world-model span (``<imaginary> <keyword> <analysis> <confidence>``)
 then the policy span (``<think>``, then the action). Loss on the model's own turns only:
 TRL's ``assistant_only_loss`` with the ``{% generation %}`` chat template masks system,
@@ -35,6 +36,12 @@ def train(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
     if job.parent_checkpoint is None:
         raise ValueError("FE-SFT needs a parent checkpoint (the WM-AMT checkpoint)")
     trajectories = load_trajectories(job, "augmented_trajectories")
+    if cfg.min_outcome is not None:
+        # Failed trajectories still shaped the blocks' Monte Carlo confidences (and WM-AMT);
+        # the policy imitates only the ones that succeeded.
+        trajectories = [t for t in trajectories if t["outcome"] >= cfg.min_outcome]
+        if not trajectories:
+            raise ValueError(f"no trajectory has outcome >= min_outcome={cfg.min_outcome}")
     model, tokenizer = load_checkpoint(job.parent_checkpoint, cfg.trust_remote_code)
     conversations = [trajectory_messages(t, cfg.tags) for t in trajectories]
     lengths = [len(ids) for ids in tokenizer.apply_chat_template(conversations, tokenize=True, return_dict=True)["input_ids"]]
