@@ -52,8 +52,9 @@ class IngestConfig(BaseModel):
         max_bad_fraction: the asset check fails above this quarantined share.
     """
 
-    sources: dict[str, int | None] = {"hotpotqa": None, "musique": None, "gsm8k": 100,
-                                      "search_world": None, "arithmetic_world": None}
+    # Mostly generated worlds (where a CPU-scale model can learn), plus a share of every real source.
+    sources: dict[str, int | None] = {"hotpotqa": 40, "musique": 40, "gsm8k": 60,
+                                      "search_world": None, "arithmetic_world": 300}
     source_paths: dict[str, str] = {}
     canonical_files: list[str] = []
     policies: list[PolicySpec] = [

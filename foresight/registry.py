@@ -40,6 +40,7 @@ CORPORA: dict[str, list[Path]] = {
         DATA_DIR / "musique" / "musique_train_corpus.json",
         DATA_DIR / "2wikimultihopqa" / "2wikimultihopqa_corpus.json",
         DATA_DIR / "corpus" / "corpus.jsonl",
+        DATA_DIR / "corpus" / "filtered_kilt_sample_100.jsonl",
     ],
 }
 

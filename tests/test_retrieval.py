@@ -3,7 +3,6 @@
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -23,6 +22,7 @@ from foresight.envs.retrieval import (
 )
 from foresight.envs.retrieval_server import RemoteRetriever, create_app
 from foresight.envs.search import SearchEnvironment
+from foresight.paths import DATA_DIR
 
 PASSAGES = [
     Passage("1", "Acme", "Acme Corporation was founded by Jane Roe in Springfield."),
@@ -125,7 +125,7 @@ def test_index_cache_is_reused_and_keyed_by_corpus_content(dense, cache_dir, mon
     assert not list(cache_dir.glob(".*"))  # no temporary build directories left
 
 
-KILT_SAMPLE = Path("/work/shared/data/corpus/filtered_kilt_sample_100.jsonl")  # R1-Searcher's 99 KILT pages
+KILT_SAMPLE = DATA_DIR / "corpus" / "filtered_kilt_sample_100.jsonl"  # R1-Searcher's 99 KILT pages (shipped)
 KILT_PAGE = {
     "wikipedia_title": "Albedo",
     "text": [
@@ -157,7 +157,6 @@ def test_kilt_pages_become_100_word_passages_and_bad_records_are_quarantined(tmp
         load_corpus(path)
 
 
-@pytest.mark.skipif(not KILT_SAMPLE.exists(), reason="KILT sample not available")
 def test_the_kilt_sample_loads_without_rejects():
     rejects = []
     passages = load_corpus(KILT_SAMPLE, rejects)

@@ -39,7 +39,7 @@ class ArithmeticWorldConfig(BaseModel):
     max_value: int = Field(999, ge=10, description="largest intermediate value")
     train_problems: dict[str, int] = Field(default_factory=lambda: {"1": 150, "2": 300, "3": 150},
                                            description="operations -> training problems")
-    eval_problems: dict[str, int] = Field(default_factory=lambda: {"1": 30, "2": 40, "3": 30},
+    eval_problems: dict[str, int] = Field(default_factory=lambda: {"1": 20, "2": 30, "3": 20},
                                           description="operations -> evaluation problems")
     eval_name_fraction: float = Field(0.25, gt=0.0, lt=1.0)
 

@@ -62,7 +62,7 @@ class SearchWorldConfig(BaseModel):
     distractors_per_entity: int = Field(1, ge=0, description="passages naming an entity beside unrelated ones")
     train_questions: dict[str, int] = Field(default_factory=lambda: {"1": 200, "2": 600, "3": 150, "4": 50},
                                             description="hops -> training questions")
-    eval_questions: dict[str, int] = Field(default_factory=lambda: {"1": 40, "2": 60, "3": 40, "4": 20},
+    eval_questions: dict[str, int] = Field(default_factory=lambda: {"1": 30, "2": 50, "3": 20, "4": 10},
                                            description="hops -> evaluation questions")
     eval_entity_fraction: float = Field(0.25, gt=0.0, lt=1.0, description="share of entities that start only evaluation questions")
 
