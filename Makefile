@@ -28,5 +28,10 @@ ui: setup
 audit: setup
 	$(VENV)/bin/foresight audit checkpoint latest
 
+# Speed figures against a named reference measured in the same run (benchmarks/README.md).
+benchmark: setup
+	$(PY) benchmarks/retrieval_throughput.py
+	$(PY) benchmarks/sandbox_latency.py
+
 clean-home:
 	rm -rf .foresight_home

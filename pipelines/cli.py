@@ -152,7 +152,8 @@ def cmd_serve_retriever(args) -> int:
     from foresight.envs.retrieval import RetrieverConfig
     from foresight.envs.retrieval_server import serve
 
-    cfg = RetrieverConfig(kind=args.kind, index=args.index, encoder=args.encoder)
+    cfg = RetrieverConfig(kind=args.kind, index=args.index, encoder=args.encoder,
+                          query_prefix=args.query_prefix, passage_prefix=args.passage_prefix)
     serve(args.corpus, cfg, host=args.host, port=args.port, default_topk=args.topk)
     return 0
 
@@ -176,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     retriever.add_argument("--kind", choices=["bm25", "dense"], default="bm25")
     retriever.add_argument("--index", choices=["exact", "faiss"], default="exact", help="dense index kind")
     retriever.add_argument("--encoder", default=None, help="dense encoder dir or hub id (default: bundled MiniLM)")
+    retriever.add_argument("--query-prefix", default="", help='e.g. "query: " for E5 encoders')
+    retriever.add_argument("--passage-prefix", default="", help='e.g. "passage: " for E5 encoders')
     retriever.add_argument("--topk", type=int, default=3, help="passages per query when a request gives none")
     retriever.add_argument("--host", default="127.0.0.1")
     retriever.add_argument("--port", type=int, default=8000)
