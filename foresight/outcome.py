@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 
@@ -39,6 +40,9 @@ MAX_ANSWER_CHARS = 128
 #   ``(10^{10})!`` make verify() evaluate a number of billions of digits in C code that
 #   no timeout interrupts; answers whose value may exceed 2**MAX_RESULT_BITS are wrong.
 MAX_RESULT_BITS = 100_000
+# With its timeouts off on purpose, math-verify warns on every call; keep its errors only.
+for _name in ("math_verify.parser", "math_verify.grader"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 _BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 _FACTORIALS = (factorial, factorial2, subfactorial, gamma, RisingFactorial, FallingFactorial, binomial)

@@ -34,8 +34,11 @@ class Task:
         domain: "search" or "math".
         corpus: name of the corpus the search environment retrieves from ("" for math).
         oracle: what an oracle behavior policy may use: for search, ``queries`` (one per
-            hop) and ``distractors`` (titles of non-supporting passages); for math,
-            ``calculations`` ([(text before, expression)]).
+            hop), ``hop_answers`` and ``distractors`` (titles or names to search by mistake);
+            for math, ``calculations`` ([(text before, expression)], one python call each;
+            ``chain_inputs`` when each starts from the previous result). Generated worlds add
+            ``hops``/``ops`` and ``answer_key`` (grouping for metrics and the trivial
+            baseline); MATH-500/AIME carry only ``solution`` (evaluation-only).
     """
 
     task_id: str

@@ -68,9 +68,9 @@ def materialize_all(preset: str, instance) -> dict[str, float]:
 
 
 def benchmark_table() -> str:
-    """The latest scores as a markdown table: success of FE-SFT and FC-RL side by side, the
-    trivial baseline on the generated worlds, and FC-RL's format, calibration and grounding.
-    World benchmarks get one extra row per hop (search) or operation (arithmetic) count.
+    """The latest scores as a markdown table, FE-SFT next to FC-RL (``fe_sft -> fc_rl`` for the
+    calibration, grounding and format columns) and the trivial baseline on the generated
+    worlds. World benchmarks get one extra row per hop (search) or operation (arithmetic) count.
     """
     from assets.common import markdown_table
     from foresight.catalog import Catalog
@@ -79,20 +79,19 @@ def benchmark_table() -> str:
     scores: dict[tuple[str, str], dict[str, float]] = {}
     for benchmark, stage, metric, value, _checkpoint in rows:
         scores.setdefault((benchmark, stage), {})[metric] = value
-    header = ["benchmark", "fe_sft success", "fc_rl success", "trivial baseline", "format_adherence",
-              "mean_confidence", "ece", "brier", "grounding_rate", "n"]
+    paired = ["format_adherence", "mean_confidence", "ece", "brier", "grounding_rate"]
+    header = ["benchmark", "fe_sft success", "fc_rl success", "trivial baseline", *paired, "n"]
+    nan = float("nan")
     body = []
     for benchmark in sorted({b for b, _ in scores}):
         sft, rl = scores.get((benchmark, "fe_sft"), {}), scores.get((benchmark, "fc_rl"), {})
-        body.append([benchmark, sft.get("exact_match", float("nan")), rl.get("exact_match", float("nan")),
+        body.append([benchmark, sft.get("exact_match", nan), rl.get("exact_match", nan),
                      rl.get("baseline_exact_match", "-"),
-                     *[rl.get(m, float("nan")) for m in header[4:]]])
-        groups = sorted(k for k in {**sft, **rl} if k.startswith("exact_match_"))
-        for group in groups:
+                     *[f"{sft.get(m, nan):.3f} -> {rl.get(m, nan):.3f}" for m in paired], int(rl.get("n", 0))])
+        for group in sorted(k for k in {**sft, **rl} if k.startswith("exact_match_")):
             key, _, count = group.removeprefix("exact_match_").rpartition("_")
-            label = f"{key}={count}"
-            body.append([f"  {benchmark} {label}", sft.get(group, float("nan")), rl.get(group, float("nan")),
-                         "", "", "", "", "", "", ""])
+            body.append([f"  {benchmark} {key}={count}", sft.get(group, nan), rl.get(group, nan),
+                         *[""] * (len(header) - 3)])
     return markdown_table(header, body)
 
 
