@@ -16,8 +16,11 @@ import os
 import random
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
+from foresight.envs.retrieval import write_flashrag_corpus
+from foresight.outcome import task_outcome
 from foresight.tasks import Task
 
 WORLD_SOURCES = ("search_world", "arithmetic_world")
@@ -70,8 +73,6 @@ def save_world(root: Path, source: str, cfg, train: list[Task], evaluation: list
     next to its final place and renamed in, so readers never see a half-written world.
     The data version is the sha256 (16 hex digits) of the files' contents.
     """
-    from foresight.envs.retrieval import write_flashrag_corpus
-
     root.mkdir(parents=True, exist_ok=True)
     final = root / f"{source}-{config_hash(cfg)}"
     scratch = Path(tempfile.mkdtemp(dir=root, prefix=f".{source}-"))
@@ -143,10 +144,6 @@ def majority_baseline(train: list[Task], evaluation: list[Task]) -> tuple[float,
     Returns:
         (success rate in [0, 1], the predicted answer per evaluation task).
     """
-    from collections import Counter
-
-    from foresight.outcome import task_outcome
-
     by_key: dict[str, Counter] = {}
     for task in train:
         by_key.setdefault(task.oracle.get("answer_key", ""), Counter())[task.gold_answers[0]] += 1
