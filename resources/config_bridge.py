@@ -37,16 +37,21 @@ def _convert_default(value):
     return value
 
 
-@cache
-def dagster_config(model: type[BaseModel]) -> type[dg.Config]:
-    """A ``dg.Config`` twin of a pydantic model (same field names, types, defaults)."""
-    fields = {}
-    for name, info in model.model_fields.items():
-        fields[name] = (
+def dagster_fields(model: type[BaseModel]) -> dict[str, tuple]:
+    """``create_model`` field definitions mirroring ``model`` (types and defaults Dagster accepts)."""
+    return {
+        name: (
             _convert_type(info.annotation),
             Field(default=_convert_default(info.get_default(call_default_factory=True)), description=info.description),
         )
-    return create_model(model.__name__, __base__=dg.Config, __doc__=model.__doc__, **fields)
+        for name, info in model.model_fields.items()
+    }
+
+
+@cache
+def dagster_config(model: type[BaseModel]) -> type[dg.Config]:
+    """A ``dg.Config`` twin of a pydantic model (same field names, types, defaults)."""
+    return create_model(model.__name__, __base__=dg.Config, __doc__=model.__doc__, **dagster_fields(model))
 
 
 def to_core(config: dg.Config, model: type[BaseModel]) -> BaseModel:

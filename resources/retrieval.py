@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
-from pydantic import Field, create_model
+from pydantic import create_model
 
 from foresight.envs.retrieval import (
     Passage,
@@ -19,18 +19,11 @@ from foresight.envs.retrieval import (
     RetrieverConfig,
     build_retriever,
 )
-from resources.config_bridge import _convert_type
+from resources.config_bridge import dagster_fields
 
 # ConfigurableResource subclass carrying RetrieverConfig's fields; the methods live on the
 # named class below so the launchpad and the code read "RetrieverResource".
-_RetrieverFields = create_model(
-    "_RetrieverFields",
-    __base__=dg.ConfigurableResource,
-    **{
-        name: (_convert_type(info.annotation), Field(default=info.get_default(call_default_factory=True), description=info.description))
-        for name, info in RetrieverConfig.model_fields.items()
-    },
-)
+_RetrieverFields = create_model("_RetrieverFields", __base__=dg.ConfigurableResource, **dagster_fields(RetrieverConfig))
 
 
 class RetrieverResource(_RetrieverFields):
