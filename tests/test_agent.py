@@ -135,3 +135,20 @@ def test_model_episodes_become_schema_valid_sibling_trajectories(tmp_path):
     checked = validate_records(trajectories, "self")
     assert len(checked.trajectories) + len(checked.quarantined) == 3
     assert all(q.field == "steps" for q in checked.quarantined)
+
+
+def test_names_and_numbers_tokenize_the_same_after_a_space_and_after_a_tag():
+    tok = _tokenizer()
+    # The ids of a name inside an observation ("... by Jane Roe in") must be the ids the
+    # model writes in its answer ("<answer>Jane Roe"), or copying it is a spelling task.
+    observation = tok("founded by Jane Roe in 1999", add_special_tokens=False)["input_ids"]
+    action = tok("<answer>Jane Roe</answer>", add_special_tokens=False)["input_ids"]
+    name = tok("Jane Roe", add_special_tokens=False)["input_ids"]
+    number = tok("1999", add_special_tokens=False)["input_ids"]
+
+    def contains(seq, sub):
+        return any(seq[i:i + len(sub)] == sub for i in range(len(seq) - len(sub) + 1))
+
+    assert contains(observation, name) and contains(action, name) and contains(observation, number)
+    text = "<|im_start|>tool\nDoc 1 (Title: Acme) Acme was founded by Jane Roe.<|im_end|>\n"
+    assert tok.decode(tok(text, add_special_tokens=False)["input_ids"]) == text
