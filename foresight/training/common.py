@@ -34,7 +34,7 @@ def trainer_kwargs(cfg: TrainConfig, output_dir: Path) -> dict:
         gradient_accumulation_steps=cfg.gradient_accumulation_steps, warmup_steps=cfg.warmup_ratio,
         lr_scheduler_type="cosine", logging_steps=cfg.logging_steps, save_strategy="no", seed=cfg.seed,
         bf16=cfg.bf16, use_cpu=cfg.use_cpu, report_to=["mlflow"], deepspeed=cfg.deepspeed,
-        disable_tqdm=True, dataloader_num_workers=0,
+        disable_tqdm=True, dataloader_num_workers=0, gradient_checkpointing=cfg.gradient_checkpointing,
     )
     if cfg.use_cpu and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         kwargs["ddp_backend"] = "gloo"
