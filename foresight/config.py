@@ -64,7 +64,7 @@ class MidTrainConfig(TrainConfig):
     bare model), so the same minutes buy twice the optimizer steps.
     """
 
-    max_steps: int = 640
+    max_steps: int = 560
     learning_rate: float = 3e-3
     per_device_batch_size: int = 4
 
@@ -112,7 +112,7 @@ class RolloutConfig(BaseModel):
 class FCRLConfig(TrainConfig):
     """FC-RL with TRL's GRPOTrainer and multi-turn rollouts in the real environments."""
 
-    max_steps: int = 24
+    max_steps: int = 20
     learning_rate: float = 3e-4
     per_device_batch_size: int = 16
     num_generations: int = 8
