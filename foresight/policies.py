@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from foresight.envs import Environment
 from foresight.outcome import task_outcome
 from foresight.tasks import Task
+from foresight.text import contains_answer
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,22 @@ class BehaviorPolicy:
             raise ValueError(f"policy {self.name!r}: error_rate must be in [0, 1], got {self.error_rate}")
 
 
+_FINAL_THINK = "The observations so far give the answer."
+
+
 def _step(think: str, action_type: str, action: str, observation: str = "") -> dict:
     return {"think": think, "action_type": action_type, "action": action, "observation": observation}
 
 
-def _search_plan(task: Task, rng: random.Random, error_rate: float, env: Environment) -> tuple[list[dict], str]:
+def _search_plan(task: Task, rng: random.Random, error_rate: float, env: Environment) -> tuple[list[dict], str, str]:
     queries: list[str] = task.oracle["queries"]
     distractors: list[str] = task.oracle.get("distractors") or []
     hop_answers: list[str] = task.oracle.get("hop_answers") or []
+    findings: list[str] = task.oracle.get("findings") or []
     steps: list[dict] = []
+    # What the last hop's search established, restated in the next think (Search-R1-style
+    # reasoning over the evidence): the think only claims it when the observation holds it.
+    finding = ""
     for hop, query in enumerate(queries):
         if rng.random() < error_rate:
             # Mistake: stop early and guess an entity seen so far (a previous hop's answer or
@@ -46,15 +54,18 @@ def _search_plan(task: Task, rng: random.Random, error_rate: float, env: Environ
             if steps and rng.random() < 0.5:
                 seen = re.findall(r"\(Title: ([^)]*)\)", steps[-1]["observation"])
                 guess = rng.choice(hop_answers[:hop] + seen) if (hop_answers[:hop] + seen) else query
-                return steps, guess
+                return steps, guess, _FINAL_THINK
             if distractors:
                 wrong = rng.choice(distractors)
-                steps.append(_step(f"I will look up {wrong}.", "search", wrong, env.step("search", wrong)))
-        steps.append(_step(f"I need to find out about {query}.", "search", query, env.step("search", query)))
-    return steps, task.gold_answers[0]
+                steps.append(_step(f"{finding} I will look up {wrong}.".lstrip(), "search", wrong, env.step("search", wrong)))
+        steps.append(_step(f"{finding} I need to find out about {query}.".lstrip(), "search", query, env.step("search", query)))
+        answer = hop_answers[hop] if hop < len(hop_answers) else task.gold_answers[0]
+        found = hop < len(findings) and contains_answer(steps[-1]["observation"], [answer])
+        finding = findings[hop] if found else ""
+    return steps, task.gold_answers[0], finding or _FINAL_THINK
 
 
-def _math_plan(task: Task, rng: random.Random, error_rate: float, env: Environment) -> tuple[list[dict], str]:
+def _math_plan(task: Task, rng: random.Random, error_rate: float, env: Environment) -> tuple[list[dict], str, str]:
     steps: list[dict] = []
     slipped = False
     # In a chained problem (arithmetic world) each operation starts from the value the
@@ -77,7 +88,7 @@ def _math_plan(task: Task, rng: random.Random, error_rate: float, env: Environme
     answer = task.gold_answers[0]
     if (slipped or chained) and steps:
         answer = steps[-1]["observation"].strip()
-    return steps, f"\\boxed{{{answer}}}"
+    return steps, f"\\boxed{{{answer}}}", _FINAL_THINK
 
 
 def run_policy(task: Task, policy: BehaviorPolicy, env: Environment, seed: int) -> dict:
@@ -94,8 +105,9 @@ def run_policy(task: Task, policy: BehaviorPolicy, env: Environment, seed: int) 
     """
     rng = random.Random(f"{seed}:{task.task_id}:{policy.name}")
     planner = _search_plan if task.domain == "search" else _math_plan
-    steps, answer = planner(task, rng, policy.error_rate, env)
-    final_think = "The observations so far give the answer." if steps else "I can answer directly."
+    steps, answer, final_think = planner(task, rng, policy.error_rate, env)
+    if not steps:
+        final_think = "I can answer directly."
     steps.append(_step(final_think, "answer", answer))
     return {
         "trajectory_id": f"{task.task_id}/{policy.name}/{seed}",

@@ -34,7 +34,9 @@ class Task:
         domain: "search" or "math".
         corpus: name of the corpus the search environment retrieves from ("" for math).
         oracle: what an oracle behavior policy may use: for search, ``queries`` (one per
-            hop), ``hop_answers`` and ``distractors`` (titles or names to search by mistake);
+            hop), ``hop_answers``, ``findings`` (optional, one per query: the sentence the
+            next think states once that search found its answer) and ``distractors`` (titles
+            or names to search by mistake);
             for math, ``calculations`` ([(text before, expression)], one python call each;
             ``chain_inputs`` when each starts from the previous result). Generated worlds add
             ``hops``/``ops`` and ``answer_key`` (grouping for metrics and the trivial
@@ -149,6 +151,7 @@ def musique_tasks(path: Path, split: Split, limit: int | None = None, rejects: l
             task_id=f"musique:{rec['id']}", domain="search", question=rec["question"],
             gold_answers=[rec["answer"], *rec.get("answer_aliases", [])], source="musique",
             corpus="musique", oracle={"queries": queries, "hop_answers": answers[:-1],
+                                      "findings": [f"{q} {a}." for q, a in zip(queries, answers)],
                                       "distractors": distractors, "record": i},
         )
 

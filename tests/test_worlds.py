@@ -69,6 +69,18 @@ def test_oracle_succeeds_and_noisy_policy_sometimes_fails(world):
     assert 0 < sum(t["outcome"] for t in noisy) < len(noisy)
 
 
+def test_oracle_thinks_restate_the_fact_each_search_found(world):
+    env = SearchEnvironment(BM25Retriever(world.passages))
+    task = next(t for t in world.train if t.oracle["hops"] == 2)
+    steps = run_policy(task, BehaviorPolicy("oracle", 0.0), env, seed=0)["steps"]
+    first, second = task.oracle["findings"]
+    assert first in steps[0]["observation"] and second in steps[1]["observation"]
+    assert steps[0]["think"] == f"I need to find out about {task.oracle['queries'][0]}."
+    assert steps[1]["think"] == f"{first} I need to find out about {task.oracle['queries'][1]}."
+    assert steps[2]["think"] == second and steps[2]["action"] == task.gold_answers[0]
+    assert second.endswith(f" is {task.gold_answers[0]}.")
+
+
 OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv}
 
 

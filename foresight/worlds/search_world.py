@@ -184,11 +184,12 @@ def _question(start: str, start_type: str, relations: list[str], facts, entities
     if len(set(chain)) < len(chain):  # a cycle (X's mentor's mentor is X) makes a confusing question
         return None
     queries = [hop_query(r, e) for r, e in zip(relations, chain)]
+    findings = [fact_text(e, r, o) for r, e, o in zip(relations, chain, chain[1:])]
     surname_peers = [p for p in entities["person"] if p.split()[-1] in {c.split()[-1] for c in chain} and p not in chain]
     return Task(
         task_id=f"{SOURCE}:{split}:{index}", domain="search", question=question_text(start, relations),
         gold_answers=[chain[-1]], source=SOURCE, corpus=SOURCE,
-        oracle={"queries": queries, "hop_answers": chain[1:-1], "distractors": surname_peers[:6],
+        oracle={"queries": queries, "findings": findings, "hop_answers": chain[1:-1], "distractors": surname_peers[:6],
                 "relations": relations, "hops": len(relations), "start_type": start_type,
                 "answer_key": relations[-1]},
     )
