@@ -87,6 +87,8 @@ class FESFTConfig(TrainConfig):
     per_device_batch_size: int = 2
     min_outcome: float | None = Field(1.0, description="train only on trajectories with at least this outcome "
                                       "(successful ones: rejection-sampling SFT); None keeps all")
+    per_task: int | None = Field(1, ge=1, description="keep this many of each task's trajectories, best first "
+                                 "(outcome, then fewest steps); None keeps all")
     tags: BlockTags = BlockTags()
 
 

@@ -1,5 +1,6 @@
 """The agent loop's token bookkeeping with a scripted model, and the FE-SFT loss mask."""
 
+import pytest
 import torch
 
 from foresight.agent import run_episodes
@@ -152,3 +153,18 @@ def test_names_and_numbers_tokenize_the_same_after_a_space_and_after_a_tag():
     assert contains(observation, name) and contains(action, name) and contains(observation, number)
     text = "<|im_start|>tool\nDoc 1 (Title: Acme) Acme was founded by Jane Roe.<|im_end|>\n"
     assert tok.decode(tok(text, add_special_tokens=False)["input_ids"]) == text
+
+
+def test_fe_sft_keeps_the_best_successful_trajectory_of_each_task():
+    from foresight.training.fe_sft import select_trajectories
+
+    def traj(tid, task, outcome, steps):
+        return {"trajectory_id": tid, "task_id": task, "outcome": outcome, "steps": [{}] * steps}
+
+    trajs = [traj("a/detour", "a", 1.0, 4), traj("a/direct", "a", 1.0, 3), traj("a/wrong", "a", 0.0, 2),
+             traj("b/only", "b", 1.0, 5), traj("c/failed", "c", 0.0, 3)]
+    assert [t["trajectory_id"] for t in select_trajectories(trajs, 1.0, 1)] == ["a/direct", "b/only"]
+    assert [t["trajectory_id"] for t in select_trajectories(trajs, 1.0, None)] == ["a/detour", "a/direct", "b/only"]
+    assert [t["trajectory_id"] for t in select_trajectories(trajs, None, 2)] == ["a/detour", "a/direct", "b/only", "c/failed"]
+    with pytest.raises(ValueError, match="no trajectory left"):
+        select_trajectories([trajs[-1]], 1.0, 1)

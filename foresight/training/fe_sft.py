@@ -1,7 +1,7 @@
 """FE-SFT: Format-Eliciting SFT (arXiv:2606.27483, Stage 2).
 
-Task-level SFT from the WM-AMT checkpoint on chat-format trajectories (by default the
-successful ones: ``min_outcome``) whose every
+Task-level SFT from the WM-AMT checkpoint on chat-format trajectories (by default the best
+successful one per task: ``min_outcome``, ``per_task``) whose every
 assistant turn is the world-model span (``<imaginary> <keyword> <analysis> <confidence>``)
 then the policy span (``<think>``, then the action). Loss on the model's own turns only:
 TRL's ``assistant_only_loss`` with the ``{% generation %}`` chat template masks system,
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 from datasets import Dataset
@@ -31,17 +32,46 @@ from foresight.training.common import (
 from foresight.training.runner import PipesLogCallback, Reporter, run
 
 
+def select_trajectories(trajectories: list[dict], min_outcome: float | None, per_task: int | None) -> list[dict]:
+    """The trajectories FE-SFT imitates (rejection-sampling SFT, best-of-K per task).
+
+    Keeps those with ``outcome >= min_outcome`` (all when None), then per ``task_id`` the
+    ``per_task`` best ones: higher outcome first, then fewer steps (a successful detour through
+    a distractor search is a worse demonstration than the direct path), then
+    ``trajectory_id`` for determinism. Failed trajectories and detours still shaped the blocks'
+    Monte Carlo confidences and WM-AMT; the policy imitates only what is kept here.
+
+    Args:
+        trajectories: canonical-schema dicts (``task_id``, ``trajectory_id``, ``outcome``, ``steps``).
+        min_outcome: outcome threshold, or None.
+        per_task: trajectories kept per task (>= 1), or None for all.
+
+    Returns:
+        The kept trajectories, in input order.
+
+    Raises:
+        ValueError: nothing is left, or ``per_task < 1``.
+    """
+    if per_task is not None and per_task < 1:
+        raise ValueError(f"per_task must be >= 1 or None, got {per_task}")
+    kept = [t for t in trajectories if min_outcome is None or t["outcome"] >= min_outcome]
+    if per_task is not None:
+        by_task: dict[str, list[dict]] = defaultdict(list)
+        for t in kept:
+            by_task[t["task_id"]].append(t)
+        best = {id(t) for group in by_task.values()
+                for t in sorted(group, key=lambda t: (-t["outcome"], len(t["steps"]), t["trajectory_id"]))[:per_task]}
+        kept = [t for t in kept if id(t) in best]
+    if not kept:
+        raise ValueError(f"no trajectory left for FE-SFT (min_outcome={min_outcome}, per_task={per_task})")
+    return kept
+
+
 def train(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
     cfg = FESFTConfig.model_validate(job.config)
     if job.parent_checkpoint is None:
         raise ValueError("FE-SFT needs a parent checkpoint (the WM-AMT checkpoint)")
-    trajectories = load_trajectories(job, "augmented_trajectories")
-    if cfg.min_outcome is not None:
-        # Failed trajectories still shaped the blocks' Monte Carlo confidences (and WM-AMT);
-        # the policy imitates only the ones that succeeded.
-        trajectories = [t for t in trajectories if t["outcome"] >= cfg.min_outcome]
-        if not trajectories:
-            raise ValueError(f"no trajectory has outcome >= min_outcome={cfg.min_outcome}")
+    trajectories = select_trajectories(load_trajectories(job, "augmented_trajectories"), cfg.min_outcome, cfg.per_task)
     model, tokenizer = load_checkpoint(job.parent_checkpoint, cfg.trust_remote_code)
     conversations = [trajectory_messages(t, cfg.tags) for t in trajectories]
     lengths = [len(ids) for ids in tokenizer.apply_chat_template(conversations, tokenize=True, return_dict=True)["input_ids"]]
