@@ -52,8 +52,8 @@ class IngestConfig(BaseModel):
         max_bad_fraction: the asset check fails above this quarantined share.
     """
 
-    # Mostly the search world (where a CPU-scale model can learn; it needs ~1.3M tokens of it
-    # before copying works, docs/worlds.md), plus a share of every other source.
+    # Mostly the search world, where a CPU-scale model can learn (copying appears after ~0.7M-1.5M
+    # of its tokens in WM-AMT, docs/worlds.md), plus a share of every other source.
     sources: dict[str, int | None] = {"hotpotqa": 20, "musique": 20, "gsm8k": 30,
                                       "search_world": None, "arithmetic_world": 150}
     source_paths: dict[str, str] = {}
