@@ -32,6 +32,7 @@ audit: setup
 benchmark: setup
 	$(PY) benchmarks/retrieval_throughput.py
 	$(PY) benchmarks/sandbox_latency.py
+	$(PY) benchmarks/sft_step_time.py
 
 clean-home:
 	rm -rf .foresight_home

@@ -52,6 +52,12 @@ class TrainConfig(BaseModel):
     # TRL turns it on by default; at the embedded scale memory is no constraint and the
     # recomputed forward pass made every step 17% slower. Turn it on for large models.
     gradient_checkpointing: bool = Field(False, description="recompute activations in the backward pass (saves GPU memory)")
+    # SFT stages only. TRL's fused LM head projects in tiles so the (tokens, vocab) logits never
+    # exist at once (and logs entropy and token accuracy): a memory saving at 100k+ vocabularies.
+    # At the embedded 2,048-token vocabulary on CPU it only costs time: 0.67 against 0.55 s per
+    # 2 x 1024-token WM-AMT step on 2 cores (docs/worlds.md).
+    fused_lm_head: bool = Field(False, description="SFT stages: TRL's chunked log-prob loss instead of full-logit "
+                                "cross-entropy (turn on for large vocabularies on GPU)")
 
 
 class MidTrainConfig(TrainConfig):
@@ -64,11 +70,16 @@ class MidTrainConfig(TrainConfig):
     (on 2 CPU cores 4 x 512 ran at the bare model's 7.6k tokens/s, 8 x 512 at 6.7k), and at
     512 tokens 41% of the search world's augmented trajectories were split across packed
     rows, so their later actions were trained without the question they answer.
+    The two 1024-token rows go as two micro-batches of one (gradient accumulation): TRL's
+    packing is padding-free, so a micro-batch of two becomes one 2048-token row whose
+    attention CPU SDPA computes in full under a block mask; one row each took 0.32 s per
+    optimizer step against 0.55 s, the same tokens and loss (docs/worlds.md).
     """
 
-    max_steps: int = 720
+    max_steps: int = 1400
     learning_rate: float = 3e-3
-    per_device_batch_size: int = 2
+    per_device_batch_size: int = 1
+    gradient_accumulation_steps: int = 2
     max_length: int = 1024
 
     model: ModelConfig = ModelConfig()
@@ -81,13 +92,15 @@ class FESFTConfig(TrainConfig):
     """FE-SFT: chat-format SFT, world-model span then policy span, loss on assistant turns only.
 
     Whole trajectories are kept intact (packing never splits one); ``max_length`` should
-    cover them: longer ones are truncated, and the metadata counts them.
+    cover them: longer ones are truncated, and the metadata counts them. Micro-batches of one
+    packed row, as in :class:`MidTrainConfig`.
     """
 
     max_steps: int = 300
     learning_rate: float = 2e-3
     max_length: int = 1024
-    per_device_batch_size: int = 2
+    per_device_batch_size: int = 1
+    gradient_accumulation_steps: int = 2
     min_outcome: float | None = Field(1.0, description="train only on trajectories with at least this outcome "
                                       "(successful ones: rejection-sampling SFT); None keeps all")
     per_task: int | None = Field(1, ge=1, description="keep this many of each task's trajectories, best first "

@@ -112,6 +112,34 @@ def test_sft_trainer_dataset_keeps_whole_trajectories_and_masks_observations(tmp
     assert "<information>" not in trained and "Doc 1 (Title:" not in trained
 
 
+def test_full_logit_loss_equals_trls_fused_loss_on_packed_assistant_only_batches(tmp_path):
+    """The SFT stages' default loss path (full logits) trains the same objective as TRL's fused head:
+    same masked tokens, same per-document position resets, same token mean."""
+    import torch
+    from datasets import Dataset
+    from trl import SFTConfig
+
+    from foresight.policies import BehaviorPolicy, run_policy
+    from foresight.registry import environments, training_tasks
+    from foresight.training.common import ForesightSFTTrainer
+
+    tokenizer = _tokenizer()
+    conversations = [trajectory_messages(run_policy(task, BehaviorPolicy("oracle", 0.0), environments()[task.corpus], seed=0),
+                                         BlockTags()) for task in training_tasks("musique", 2)]
+    model = build_model(tokenizer, ModelConfig(hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64), 0)
+    args = SFTConfig(output_dir=str(tmp_path), assistant_only_loss=True, packing=True, packing_strategy="bfd",
+                     max_length=4096, use_cpu=True, bf16=False, report_to=[], max_steps=1, per_device_train_batch_size=2)
+    losses = {}
+    for fused in (True, False):
+        trainer = ForesightSFTTrainer(model=model, args=args, train_dataset=Dataset.from_dict({"messages": conversations}),
+                                      processing_class=tokenizer, fused_lm_head=fused)
+        batch = next(iter(trainer.get_train_dataloader()))
+        assert (batch["position_ids"] == 0).sum() == 2  # both conversations share one packed row
+        with torch.no_grad():
+            losses[fused] = trainer.compute_loss(model, dict(batch)).item()
+    assert losses[True] > 1.0 and abs(losses[True] - losses[False]) < 1e-4 * losses[True]
+
+
 def test_model_episodes_become_schema_valid_sibling_trajectories(tmp_path):
     from foresight.policies import episode_trajectory, model_trajectories
     from foresight.schema import validate_records

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from transformers import Trainer
+from trl import SFTTrainer
 
 from foresight.config import TrainConfig, TrainingJob
 from foresight.lineage import write_checkpoint
@@ -39,6 +41,29 @@ def trainer_kwargs(cfg: TrainConfig, output_dir: Path) -> dict:
     if cfg.use_cpu and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         kwargs["ddp_backend"] = "gloo"
     return kwargs
+
+
+class ForesightSFTTrainer(SFTTrainer):
+    """TRL's SFTTrainer whose loss path follows ``TrainConfig.fused_lm_head``.
+
+    With ``fused_lm_head=False`` the loss is the model's own token-mean cross-entropy over full
+    logits (``transformers.Trainer.compute_loss``; the same labels, masks and packing as TRL's
+    path), and TRL's entropy and token-accuracy logs are not computed. With True it is TRL's
+    fused, tiled log-prob loss unchanged.
+
+    Args:
+        fused_lm_head: which loss path (keyword-only); the rest goes to ``SFTTrainer``.
+    """
+
+    def __init__(self, *args, fused_lm_head: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fused_lm_head = fused_lm_head
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.fused_lm_head:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        return Trainer.compute_loss(self, model, inputs, return_outputs=return_outputs,
+                                    num_items_in_batch=num_items_in_batch)
 
 
 def save_checkpoint(job: TrainingJob, trainer, tokenizer, extra_manifest: dict | None = None) -> Path:

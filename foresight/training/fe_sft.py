@@ -18,12 +18,13 @@ from collections import defaultdict
 from pathlib import Path
 
 from datasets import Dataset
-from trl import SFTConfig, SFTTrainer
+from trl import SFTConfig
 
 from foresight.config import FESFTConfig, TrainingJob
 from foresight.formatting import trajectory_messages
 from foresight.modeling import load_checkpoint
 from foresight.training.common import (
+    ForesightSFTTrainer,
     load_trajectories,
     save_checkpoint,
     train_metrics,
@@ -86,8 +87,8 @@ def train(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
             **trainer_kwargs(cfg, Path(scratch)), assistant_only_loss=True, packing=True,
             packing_strategy="bfd", max_length=cfg.max_length,
         )
-        trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                             callbacks=[PipesLogCallback(reporter)])
+        trainer = ForesightSFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                                      callbacks=[PipesLogCallback(reporter)], fused_lm_head=cfg.fused_lm_head)
         output = trainer.train()
         path = save_checkpoint(job, trainer, tokenizer)
     metadata = {

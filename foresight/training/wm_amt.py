@@ -16,12 +16,13 @@ import time
 from pathlib import Path
 
 from datasets import Dataset
-from trl import SFTConfig, SFTTrainer
+from trl import SFTConfig
 
 from foresight.config import MidTrainConfig, TrainingJob
 from foresight.formatting import midtraining_documents, trajectory_messages
 from foresight.modeling import build_model, load_checkpoint, train_tokenizer
 from foresight.training.common import (
+    ForesightSFTTrainer,
     load_trajectories,
     save_checkpoint,
     train_metrics,
@@ -59,8 +60,8 @@ def train(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
             **trainer_kwargs(cfg, Path(scratch)), packing=True, packing_strategy="bfd_split",
             max_length=cfg.max_length, dataset_text_field="text",
         )
-        trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                             callbacks=[PipesLogCallback(reporter)])
+        trainer = ForesightSFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                                      callbacks=[PipesLogCallback(reporter)], fused_lm_head=cfg.fused_lm_head)
         output = trainer.train()
         path = save_checkpoint(job, trainer, tokenizer, {"documents": counts})
     metadata = {
