@@ -54,8 +54,8 @@ class TrainConfig(BaseModel):
     gradient_checkpointing: bool = Field(False, description="recompute activations in the backward pass (saves GPU memory)")
     # SFT stages only. TRL's fused LM head projects in tiles so the (tokens, vocab) logits never
     # exist at once (and logs entropy and token accuracy): a memory saving at 100k+ vocabularies.
-    # At the embedded 2,048-token vocabulary on CPU it only costs time: 0.67 against 0.55 s per
-    # 2 x 1024-token WM-AMT step on 2 cores (docs/worlds.md).
+    # At the embedded 2,048-token vocabulary on CPU it only costs time: 0.59 against 0.53 s per
+    # 2 x 1024-token WM-AMT step on 2 cores (benchmarks/sft_step_time.py).
     fused_lm_head: bool = Field(False, description="SFT stages: TRL's chunked log-prob loss instead of full-logit "
                                 "cross-entropy (turn on for large vocabularies on GPU)")
 
@@ -72,8 +72,8 @@ class MidTrainConfig(TrainConfig):
     rows, so their later actions were trained without the question they answer.
     The two 1024-token rows go as two micro-batches of one (gradient accumulation): TRL's
     packing is padding-free, so a micro-batch of two becomes one 2048-token row whose
-    attention CPU SDPA computes in full under a block mask; one row each took 0.32 s per
-    optimizer step against 0.55 s, the same tokens and loss (docs/worlds.md).
+    attention CPU SDPA computes in full under a block mask; one row each took 0.36 s per
+    optimizer step against 0.53 s, the same tokens and loss (benchmarks/sft_step_time.py).
     """
 
     max_steps: int = 1400
