@@ -67,8 +67,8 @@ def main() -> None:
                               code_version="benchmark", mlflow_experiment="benchmark")
             metadata, _ = wm_amt.train(job, Reporter())
             per_step = metadata["train/train_runtime"] / metadata["train/global_step"]
+            ratio = "     ref" if reference is None else f"{reference / per_step:7.2f}x"
             reference = reference or per_step
-            ratio = "     ref" if per_step == reference else f"{reference / per_step:7.2f}x"
             print(f"  {name:36s} {per_step:6.3f} s/step  {2048 / per_step:8.0f} tokens/s  {ratio}  "
                   f"final loss {metadata['train/final_loss']:.3f}", flush=True)
 

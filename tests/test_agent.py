@@ -16,6 +16,10 @@ BLOCK = "<imaginary>a</imaginary><keyword>springfield</keyword><analysis>b</anal
 TURNS = [BLOCK + "<think>look</think><search>Acme founder</search>", BLOCK + "<think>got it</think><answer>Jane Roe</answer>"]
 
 
+# A one-layer model: enough for token bookkeeping and loss checks, seconds to build.
+TINY_MODEL = ModelConfig(hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64)
+
+
 def _tokenizer():
     texts = TURNS + ["<information>Doc 1 (Title: Acme) Acme was founded by Jane Roe in Springfield.</information>",
                      "Who founded Acme?", "Answer the question using the search tool."] * 20
@@ -83,7 +87,7 @@ def test_fe_sft_trains_on_assistant_turns_only():
 
 def test_embedded_default_model_is_a_small_llama():
     tokenizer = _tokenizer()
-    model = build_model(tokenizer, ModelConfig(hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64), seed=0)
+    model = build_model(tokenizer, TINY_MODEL, seed=0)
     assert model.config.model_type == "llama" and model.config.vocab_size == len(tokenizer)
     assert tokenizer.eos_token == "<|im_end|>" and "{% generation %}" in tokenizer.chat_template
 
@@ -101,7 +105,7 @@ def test_sft_trainer_dataset_keeps_whole_trajectories_and_masks_observations(tmp
     traj = run_policy(task, BehaviorPolicy("oracle", 0.0), environments()[task.corpus], seed=0)
     conversation = trajectory_messages(traj, BlockTags())
     length = len(tokenizer.apply_chat_template(conversation, tokenize=True, return_dict=True)["input_ids"])
-    model = build_model(tokenizer, ModelConfig(hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64), 0)
+    model = build_model(tokenizer, TINY_MODEL, 0)
     args = SFTConfig(output_dir=str(tmp_path), assistant_only_loss=True, packing=True, packing_strategy="bfd",
                      max_length=length + 8, use_cpu=True, bf16=False, report_to=[], max_steps=1)
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_dict({"messages": [conversation]}),
@@ -115,7 +119,6 @@ def test_sft_trainer_dataset_keeps_whole_trajectories_and_masks_observations(tmp
 def test_full_logit_loss_equals_trls_fused_loss_on_packed_assistant_only_batches(tmp_path):
     """The SFT stages' default loss path (full logits) trains the same objective as TRL's fused head:
     same masked tokens, same per-document position resets, same token mean."""
-    import torch
     from datasets import Dataset
     from trl import SFTConfig
 
@@ -126,7 +129,7 @@ def test_full_logit_loss_equals_trls_fused_loss_on_packed_assistant_only_batches
     tokenizer = _tokenizer()
     conversations = [trajectory_messages(run_policy(task, BehaviorPolicy("oracle", 0.0), environments()[task.corpus], seed=0),
                                          BlockTags()) for task in training_tasks("musique", 2)]
-    model = build_model(tokenizer, ModelConfig(hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64), 0)
+    model = build_model(tokenizer, TINY_MODEL, 0)
     args = SFTConfig(output_dir=str(tmp_path), assistant_only_loss=True, packing=True, packing_strategy="bfd",
                      max_length=4096, use_cpu=True, bf16=False, report_to=[], max_steps=1, per_device_train_batch_size=2)
     losses = {}
@@ -155,7 +158,7 @@ def test_model_episodes_become_schema_valid_sibling_trajectories(tmp_path):
 
     # A real (untrained) checkpoint sampled with temperature: K siblings per task, every
     # episode kept, the ones without any action quarantined with the field named.
-    model = build_model(tokenizer, ModelConfig(hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64), 0)
+    model = build_model(tokenizer, TINY_MODEL, 0)
     model.save_pretrained(tmp_path / "ckpt")
     tokenizer.save_pretrained(tmp_path / "ckpt")
     rollout = RolloutConfig(max_turns=2, max_new_tokens=16, max_context=512)
