@@ -18,7 +18,13 @@ from foresight.envs import Environment
 from foresight.formatting import prompt_messages
 from foresight.modeling import IM_START
 from foresight.outcome import task_outcome
-from foresight.protocol import BlockTags, ParsedTurn, parse_turn, render_observation
+from foresight.protocol import (
+    BlockTags,
+    ParsedTurn,
+    parse_turn,
+    policy_span_start,
+    render_observation,
+)
 from foresight.tasks import Task
 
 
@@ -36,6 +42,9 @@ class Episode:
         answer: the final ``<answer>`` text, or None.
         outcome: I in {0, 1}.
         truncated: the episode hit the turn or context budget, or a turn was cut off.
+        turn_spans: per turn, token indices into ``completion_ids``: ``(start, policy_start, end)``;
+            ``[start, policy_start)`` is the world-model span, ``[policy_start, end)`` the policy
+            span (:func:`foresight.protocol.policy_span_start`).
     """
 
     task: Task
@@ -49,10 +58,35 @@ class Episode:
     outcome: float = 0.0
     truncated: bool = False
     done: bool = False
+    turn_spans: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def block_tokens(self) -> tuple[int, int]:
+        """(world-model span tokens, all model-generated tokens) of the episode."""
+        return sum(p - s for s, p, _ in self.turn_spans), sum(e - s for s, _, e in self.turn_spans)
 
 
 def _encode(tokenizer, text: str) -> list[int]:
     return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def token_offset(ids: list[int], tokenizer, char_offset: int) -> int:
+    """Index of the first token of ``ids`` whose decoded text reaches past ``char_offset``.
+
+    Maps a character offset of ``tokenizer.decode(ids, skip_special_tokens=True)`` to a token
+    index by binary search over decoded prefixes (about log2(len(ids)) decodes). Returns 0 for
+    ``char_offset <= 0`` and ``len(ids)`` when no token reaches past it (trailing special
+    tokens such as EOS then stay on the left side).
+    """
+    if char_offset <= 0:
+        return 0
+    lo, hi = 0, len(ids)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if len(tokenizer.decode(ids[: mid + 1], skip_special_tokens=True)) > char_offset:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 def start_episode(tokenizer, task: Task) -> Episode:
@@ -132,10 +166,12 @@ def _env_key(task: Task) -> str:
 
 
 def _advance(episode: Episode, ids: list[int], tokenizer, environments, cfg: RolloutConfig, tags: BlockTags) -> None:
+    start = len(episode.completion_ids)
     episode.completion_ids += ids
     episode.env_mask += [1] * len(ids)
     text = tokenizer.decode(ids, skip_special_tokens=True)
     turn = parse_turn(text, tags)
+    episode.turn_spans.append((start, start + token_offset(ids, tokenizer, policy_span_start(text, tags)), start + len(ids)))
     episode.turns.append(turn)
     episode.turn_texts.append(text)
     if not ids or ids[-1] != tokenizer.eos_token_id:

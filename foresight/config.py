@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -109,11 +110,17 @@ class FESFTConfig(TrainConfig):
 
 
 class RewardWeights(BaseModel):
-    """Weights of the FC-RL reward terms (summed by TRL's GRPOTrainer)."""
+    """Weights of the RL reward terms.
+
+    With ``FCRLConfig.advantage="span"`` outcome and format make the episode (task) reward
+    behind A_E, calibration and grounding the world-model span reward R_WM (the paper weighs
+    the two equally). With ``"episode"`` (plain GRPO) all four are summed into one reward, as
+    TRL's GRPOTrainer does; the GRPO recipes set calibration and grounding to 0.
+    """
 
     outcome: float = 1.0
-    calibration: float = 0.5
-    grounding: float = 0.25
+    calibration: float = 1.0
+    grounding: float = 1.0
     format: float = 0.5
 
 
@@ -143,6 +150,15 @@ class FCRLConfig(TrainConfig):
     rollout: RolloutConfig = RolloutConfig()
     rewards: RewardWeights = RewardWeights()
     tags: BlockTags = BlockTags()
+    advantage: Literal["span", "episode"] = Field(
+        "span", description='"span": FC-RL, A_WM on world-model tokens and A_E + omega * A_S on policy tokens; '
+        '"episode": plain GRPO, one advantage per episode on every generated token')
+    omega: dict[str, float] = Field({"search": 0.2, "math": 0.1}, description="weight of the confidence advantage "
+                                    "A_S in the policy span, per domain (paper: 0.2 search, 0.1 math; 0 = GRPO)")
+    format_penalty: float = Field(0.5, ge=0.0, description="subtracted from R_WM of a step whose block is malformed "
+                                  "or whose confidence does not parse")
+    require_block: bool = Field(True, description="the format reward requires the world-model block "
+                                "(False for recipes trained without blocks)")
 
 
 class EvalConfig(BaseModel):

@@ -53,7 +53,14 @@ def later_text(turns: list[ParsedTurn], observations: list[str], t: int) -> str:
     return " ".join(parts)
 
 
-def episode_rewards(turns: list[ParsedTurn], observations: list[str], outcome: float, answered: bool, question: str) -> dict[str, float]:
+def step_rewards(turns: list[ParsedTurn], observations: list[str], outcome: float, question: str) -> list[tuple[float, float]]:
+    """(R_calib,t, R_ground,t) of every turn: the inputs of the world-model span reward."""
+    return [(calibration_reward(t.confidence, outcome), keyword_grounding(t.keywords, later_text(turns, observations, i), question))
+            for i, t in enumerate(turns)]
+
+
+def episode_rewards(turns: list[ParsedTurn], observations: list[str], outcome: float, answered: bool, question: str,
+                    require_block: bool = True) -> dict[str, float]:
     """All reward terms of one episode.
 
     Args:
@@ -62,18 +69,19 @@ def episode_rewards(turns: list[ParsedTurn], observations: list[str], outcome: f
         outcome: I in {0, 1}.
         answered: the episode ended with an ``<answer>``.
         question: the task question (its words never count as grounded keywords).
+        require_block: a turn is well-formed only with its world-model block (False for
+            recipes trained without blocks: the think span and one action suffice).
 
     Returns:
         ``{"outcome", "calibration", "grounding", "format"}``; 0.0 terms for an empty episode.
     """
     if not turns:
         return {"outcome": outcome, "calibration": calibration_reward(None, outcome), "grounding": 0.0, "format": 0.0}
-    calib = [calibration_reward(t.confidence, outcome) for t in turns]
-    ground = [keyword_grounding(t.keywords, later_text(turns, observations, i), question) for i, t in enumerate(turns)]
-    fmt = sum(t.well_formed for t in turns) / len(turns)
+    per_step = step_rewards(turns, observations, outcome, question)
+    fmt = sum(t.well_formed if require_block else t.policy_ok for t in turns) / len(turns)
     return {
         "outcome": outcome,
-        "calibration": sum(calib) / len(calib),
-        "grounding": sum(ground) / len(ground),
+        "calibration": sum(c for c, _ in per_step) / len(per_step),
+        "grounding": sum(g for _, g in per_step) / len(per_step),
         "format": fmt if answered else 0.0,
     }

@@ -2,49 +2,20 @@
 
 import pytest
 import torch
+from helpers import BLOCK, TINY_MODEL, ScriptedModel, tiny_tokenizer
 
 from foresight.agent import run_episodes
-from foresight.config import ModelConfig, RolloutConfig
+from foresight.config import RolloutConfig
 from foresight.envs.retrieval import BM25Retriever, Passage
 from foresight.envs.search import SearchEnvironment
 from foresight.formatting import trajectory_messages
-from foresight.modeling import build_model, train_tokenizer
+from foresight.modeling import build_model
 from foresight.protocol import BlockTags
 from foresight.tasks import Task
 
-BLOCK = "<imaginary>a</imaginary><keyword>springfield</keyword><analysis>b</analysis><confidence>0.7</confidence>"
-TURNS = [BLOCK + "<think>look</think><search>Acme founder</search>", BLOCK + "<think>got it</think><answer>Jane Roe</answer>"]
-
-
-# A one-layer model: enough for token bookkeeping and loss checks, seconds to build.
-TINY_MODEL = ModelConfig(hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, intermediate_size=64)
-
-
-def _tokenizer():
-    texts = TURNS + ["<information>Doc 1 (Title: Acme) Acme was founded by Jane Roe in Springfield.</information>",
-                     "Who founded Acme?", "Answer the question using the search tool."] * 20
-    return train_tokenizer(texts, vocab_size=400)
-
-
-class ScriptedModel:
-    """Stands in for a causal LM: returns the next scripted turn for every sequence."""
-
-    device = torch.device("cpu")
-
-    def __init__(self, tokenizer, turns=TURNS):
-        self.tokenizer = tokenizer
-        self.turns = turns
-        self.calls = 0
-
-    def generate(self, input_ids, attention_mask, max_new_tokens, eos_token_id, pad_token_id, **kwargs):
-        turn = self.tokenizer(self.turns[self.calls] + self.tokenizer.eos_token, add_special_tokens=False)["input_ids"]
-        self.calls += 1
-        new = torch.tensor([turn] * input_ids.shape[0])
-        return torch.cat([input_ids, new], dim=1)
-
 
 def test_observation_tokens_are_masked_and_turns_parsed():
-    tokenizer = _tokenizer()
+    tokenizer = tiny_tokenizer()
     env = SearchEnvironment(BM25Retriever([Passage("1", "Acme", "Acme was founded by Jane Roe in Springfield."),
                                            Passage("2", "Other", "Unrelated text.")]), top_k=1)
     task = Task("t", "search", "Who founded Acme?", ["Jane Roe"], "unit", corpus="c")
@@ -60,7 +31,7 @@ def test_observation_tokens_are_masked_and_turns_parsed():
 
 
 def test_a_tool_of_another_domain_is_an_error_observation_not_a_crash():
-    tokenizer = _tokenizer()
+    tokenizer = tiny_tokenizer()
     env = SearchEnvironment(BM25Retriever([Passage("1", "Acme", "Acme text.")]), top_k=1)
     task = Task("t", "search", "Who founded Acme?", ["Jane Roe"], "unit", corpus="c")
     turns = [BLOCK + "<think>x</think><python>print(1+1)</python>", BLOCK + "<think>y</think><answer>Bob</answer>"]
@@ -70,7 +41,7 @@ def test_a_tool_of_another_domain_is_an_error_observation_not_a_crash():
 
 
 def test_fe_sft_trains_on_assistant_turns_only():
-    tokenizer = _tokenizer()
+    tokenizer = tiny_tokenizer()
     traj = {"domain": "search", "question": "Who founded Acme?", "steps": [
         {"think": "look", "action_type": "search", "action": "Acme founder", "observation": "Doc 1 (Title: Acme) Springfield."},
         {"think": "done", "action_type": "answer", "action": "Jane Roe", "observation": ""},
@@ -86,7 +57,7 @@ def test_fe_sft_trains_on_assistant_turns_only():
 
 
 def test_embedded_default_model_is_a_small_llama():
-    tokenizer = _tokenizer()
+    tokenizer = tiny_tokenizer()
     model = build_model(tokenizer, TINY_MODEL, seed=0)
     assert model.config.model_type == "llama" and model.config.vocab_size == len(tokenizer)
     assert tokenizer.eos_token == "<|im_end|>" and "{% generation %}" in tokenizer.chat_template
@@ -100,7 +71,7 @@ def test_sft_trainer_dataset_keeps_whole_trajectories_and_masks_observations(tmp
     from foresight.policies import BehaviorPolicy, run_policy
     from foresight.registry import environments, training_tasks
 
-    tokenizer = _tokenizer()
+    tokenizer = tiny_tokenizer()
     task = training_tasks("musique", 1)[0]
     traj = run_policy(task, BehaviorPolicy("oracle", 0.0), environments()[task.corpus], seed=0)
     conversation = trajectory_messages(traj, BlockTags())
@@ -126,7 +97,7 @@ def test_full_logit_loss_equals_trls_fused_loss_on_packed_assistant_only_batches
     from foresight.registry import environments, training_tasks
     from foresight.training.common import ForesightSFTTrainer
 
-    tokenizer = _tokenizer()
+    tokenizer = tiny_tokenizer()
     conversations = [trajectory_messages(run_policy(task, BehaviorPolicy("oracle", 0.0), environments()[task.corpus], seed=0),
                                          BlockTags()) for task in training_tasks("musique", 2)]
     model = build_model(tokenizer, TINY_MODEL, 0)
@@ -147,7 +118,7 @@ def test_model_episodes_become_schema_valid_sibling_trajectories(tmp_path):
     from foresight.policies import episode_trajectory, model_trajectories
     from foresight.schema import validate_records
 
-    tokenizer = _tokenizer()
+    tokenizer = tiny_tokenizer()
     env = SearchEnvironment(BM25Retriever([Passage("1", "Acme", "Acme was founded by Jane Roe in Springfield.")]), top_k=1)
     task = Task("t", "search", "Who founded Acme?", ["Jane Roe"], "unit", corpus="c")
     [episode] = run_episodes(ScriptedModel(tokenizer), tokenizer, [task], {"c": env}, RolloutConfig(max_turns=3))
@@ -170,7 +141,7 @@ def test_model_episodes_become_schema_valid_sibling_trajectories(tmp_path):
 
 
 def test_names_and_numbers_tokenize_the_same_after_a_space_and_after_a_tag():
-    tok = _tokenizer()
+    tok = tiny_tokenizer()
     # The ids of a name inside an observation ("... by Jane Roe in") must be the ids the
     # model writes in its answer ("<answer>Jane Roe"), or copying it is a spelling task.
     observation = tok("founded by Jane Roe in 1999", add_special_tokens=False)["input_ids"]

@@ -91,11 +91,15 @@ def save_checkpoint(job: TrainingJob, trainer, tokenizer, extra_manifest: dict |
 
 
 def train_metrics(train_output, trainer) -> dict:
-    """Final metrics of a run: the trainer's summary plus the last logged loss."""
+    """Final metrics of a run: the trainer's summary, the first and last logged loss, and the
+    process count and distributed type it ran under."""
     metrics = {f"train/{k}": float(v) for k, v in train_output.metrics.items() if isinstance(v, (int, float))}
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     if losses:
         metrics["train/final_loss"] = float(losses[-1])
         metrics["train/first_loss"] = float(losses[0])
     metrics["train/global_step"] = float(trainer.state.global_step)
+    # Where it ran: e.g. 2 processes under DEEPSPEED (ZeRO) or 1 under NO.
+    metrics["processes"] = trainer.accelerator.num_processes
+    metrics["distributed_type"] = str(trainer.accelerator.distributed_type.value)
     return metrics

@@ -80,8 +80,10 @@ def run(stage_fn: Callable[[TrainingJob, Reporter], tuple[dict, str | None]], de
                 pipes = stack.enter_context(open_dagster_pipes())
         reporter = Reporter(pipes)
         mlflow.set_tracking_uri(mlflow_tracking_uri())
-        mlflow.set_experiment(job.mlflow_experiment)
-        active = stack.enter_context(mlflow.start_run(run_name=f"{job.stage}")) if is_rank_zero() else None
+        active = None
+        if is_rank_zero():  # one writer: ranks creating the SQLite store at once race on its migration
+            mlflow.set_experiment(job.mlflow_experiment)
+            active = stack.enter_context(mlflow.start_run(run_name=f"{job.stage}"))
         if active is not None:
             mlflow.set_tags({"stage": job.stage, "code_version": job.code_version})
         metadata, data_version = stage_fn(job, reporter)
