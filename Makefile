@@ -33,6 +33,7 @@ benchmark: setup
 	$(PY) benchmarks/retrieval_throughput.py
 	$(PY) benchmarks/sandbox_latency.py
 	$(PY) benchmarks/sft_step_time.py
+	$(PY) benchmarks/fc_rl_throughput.py --repeats 2  # needs a checkpoint: run `make demo` first
 
 clean-home:
 	rm -rf .foresight_home

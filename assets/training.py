@@ -23,18 +23,18 @@ MidTrainConfigDagster = dagster_config(MidTrainConfig)
 TRAINING_TAGS = {"foresight/kind": "training"}
 
 
-def _augmented_input(context: dg.AssetExecutionContext) -> dict[str, dict[str, str]]:
+def augmented_input(context: dg.AssetExecutionContext) -> dict[str, dict[str, str]]:
     data = latest_metadata(context, "augmented_trajectories")
     return {"augmented_trajectories": {"path": data["path"], "data_version": data["data_version"]}}
 
 
-def _train(
+def train_checkpoint(
     context: dg.AssetExecutionContext, launcher: TrainingLauncher, catalog: CatalogResource, stage: str,
-    config: BaseModel, inputs: dict[str, dict[str, str]], parent_asset: str | None,
+    config: BaseModel, inputs: dict[str, dict[str, str]], parent: str | None,
     retriever: RetrieverResource | None = None,
 ) -> dg.MaterializeResult:
-    """Launch ``foresight.training.<stage>``, register the checkpoint, return its materialization."""
-    parent = latest_metadata(context, parent_asset)["checkpoint_path"] if parent_asset else None
+    """Launch ``foresight.training.<stage>`` from checkpoint ``parent`` (None: from scratch),
+    register the checkpoint in the catalog, return its materialization."""
     job = TrainingJob(
         stage=stage, config=config.model_dump(), parent_checkpoint=parent, inputs=inputs,
         output_root=str(subdir("checkpoints") / stage), code_version=code_version(),
@@ -53,7 +53,7 @@ def _train(
 def wm_amt_checkpoint(context: dg.AssetExecutionContext, config: MidTrainConfigDagster,
                       launcher: TrainingLauncher, catalog: CatalogResource) -> dg.MaterializeResult:
     """World Model Agentic Mid-Training: causal LM with packing over blocks + plain trajectories."""
-    return _train(context, launcher, catalog, "wm_amt", to_core(config, MidTrainConfig), _augmented_input(context), None)
+    return train_checkpoint(context, launcher, catalog, "wm_amt", to_core(config, MidTrainConfig), augmented_input(context), None)
 
 
 @dg.asset(group_name="training", deps=["wm_amt_checkpoint", "augmented_trajectories"], code_version="1",
@@ -61,8 +61,8 @@ def wm_amt_checkpoint(context: dg.AssetExecutionContext, config: MidTrainConfigD
 def fe_sft_checkpoint(context: dg.AssetExecutionContext, config: FESFTConfigDagster,
                       launcher: TrainingLauncher, catalog: CatalogResource) -> dg.MaterializeResult:
     """Format-Eliciting SFT: chat-format block + policy span, loss on assistant turns only."""
-    return _train(context, launcher, catalog, "fe_sft", to_core(config, FESFTConfig), _augmented_input(context),
-                  "wm_amt_checkpoint")
+    return train_checkpoint(context, launcher, catalog, "fe_sft", to_core(config, FESFTConfig), augmented_input(context),
+                            latest_metadata(context, "wm_amt_checkpoint")["checkpoint_path"])
 
 
 class RLSources(BaseModel):
@@ -90,9 +90,16 @@ def fc_rl_checkpoint(context: dg.AssetExecutionContext, config: FCRLAssetConfigD
     """
     cfg = to_core(config, FCRLAssetConfig)
     rl = FCRLConfig.model_validate(cfg.model_dump(exclude={"sources"}))
+    inputs = rl_inputs(context, catalog, cfg.sources, rl)
+    return train_checkpoint(context, launcher, catalog, "fc_rl", rl, inputs,
+                            latest_metadata(context, "fe_sft_checkpoint")["checkpoint_path"], retriever)
+
+
+def rl_inputs(context: dg.AssetExecutionContext, catalog: CatalogResource, sources: dict[str, int | None],
+              rl: FCRLConfig) -> dict[str, dict[str, str]]:
+    """Snapshot the RL task set (registered in the catalog by content hash) and name it and the worlds as inputs."""
     worlds = world_inputs(context)
-    tasks = rl_tasks(cfg.sources, rl.num_tasks, rl.seed, worlds={k: v["path"] for k, v in worlds.items()})
+    tasks = rl_tasks(sources, rl.num_tasks, rl.seed, worlds={k: v["path"] for k, v in worlds.items()})
     path, digest = write_snapshot(pa.Table.from_pylist(task_rows(tasks)), subdir("rl_tasks"), "rl_tasks")
     catalog.get().register_snapshot(digest, "rl_tasks", str(path), len(tasks), 0, dict(Counter(t.source for t in tasks)))
-    inputs = {"rl_tasks": {"path": str(path), "data_version": digest}, **worlds}
-    return _train(context, launcher, catalog, "fc_rl", rl, inputs, "fe_sft_checkpoint", retriever)
+    return {"rl_tasks": {"path": str(path), "data_version": digest}, **worlds}

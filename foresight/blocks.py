@@ -50,15 +50,17 @@ class Block:
     label_source: str
     n_rollouts: int
 
-    def render(self, tags: BlockTags | None = None) -> str:
-        """Render as ``<imaginary>..</imaginary><keyword>..</keyword><analysis>..</analysis><confidence>..</confidence>``."""
+    def render(self, tags: BlockTags | None = None, state_only: bool = False) -> str:
+        """Render as ``<imaginary>..</imaginary><keyword>..</keyword><analysis>..</analysis><confidence>..</confidence>``.
+
+        ``state_only`` keeps the trajectory part (``<imaginary>``, ``<keyword>``: the predicted
+        future state) and drops the evaluation part (gap analysis and confidence): State-SFT.
+        """
         tags = tags or BlockTags()
-        return (
-            wrap(tags.imaginary, self.imaginary)
-            + wrap(tags.keyword, ", ".join(self.keywords))
-            + wrap(tags.analysis, self.analysis)
-            + wrap(tags.confidence, f"{self.confidence:.2f}")
-        )
+        state = wrap(tags.imaginary, self.imaginary) + wrap(tags.keyword, ", ".join(self.keywords))
+        if state_only:
+            return state
+        return state + wrap(tags.analysis, self.analysis) + wrap(tags.confidence, f"{self.confidence:.2f}")
 
 
 def _count(n: int) -> str:

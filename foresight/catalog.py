@@ -76,6 +76,15 @@ class Catalog:
                     [score_id, checkpoint_id, benchmark, metric, value, episodes_path, mlflow_run_id, dagster_run_id],
                 )
 
+    def register_recipe_score(self, recipe: str, seed: int, benchmark: str, score_id: str, checkpoint_id: str,
+                              dagster_run_id: str | None) -> None:
+        """Record that ``score_id`` evaluated the recipe grid's (recipe, seed) checkpoint on ``benchmark``."""
+        with self.connect() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO recipe_scores (recipe, seed, benchmark, score_id, checkpoint_id, dagster_run_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)", [recipe, seed, benchmark, score_id, checkpoint_id, dagster_run_id],
+            )
+
     def query(self, sql_file: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
         """Run a query from ``sql/`` read-only; returns (column names, rows)."""
         with self.connect(read_only=True) as con:

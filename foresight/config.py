@@ -107,6 +107,9 @@ class FESFTConfig(TrainConfig):
     per_task: int | None = Field(1, ge=1, description="keep this many of each task's trajectories, best first "
                                  "(outcome, then fewest steps); None keeps all")
     tags: BlockTags = BlockTags()
+    format: Literal["fe_sft", "sft", "state_sft", "iwm"] = Field(
+        "fe_sft", description='"fe_sft": full block before every action; "sft": no block; "state_sft": the '
+        'block\'s trajectory part only (no confidence); "iwm": no block plus next-observation prediction examples')
 
 
 class RewardWeights(BaseModel):

@@ -35,27 +35,75 @@ def prompt_messages(domain: str, question: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": SYSTEM_PROMPTS[domain]}, {"role": "user", "content": question}]
 
 
-def assistant_turn(step: dict, tags: BlockTags, with_block: bool) -> str:
+def assistant_turn(step: dict, tags: BlockTags, with_block: bool, state_only: bool = False) -> str:
     """Render one step's assistant content: optional block, ``<think>``, then the action."""
-    block = Block(**step["block"]).render(tags) if with_block and step.get("block") else ""
+    block = Block(**step["block"]).render(tags, state_only) if with_block and step.get("block") else ""
     return block + wrap("think", step["think"]) + wrap(step["action_type"], step["action"])
 
 
-def trajectory_messages(traj: dict, tags: BlockTags, block_steps: set[int] | None = None) -> list[dict[str, str]]:
+def trajectory_messages(traj: dict, tags: BlockTags, block_steps: set[int] | None = None,
+                        state_only: bool = False) -> list[dict[str, str]]:
     """Chat messages of a trajectory.
 
     Args:
         traj: canonical trajectory, with ``steps[t]["block"]`` when augmented.
         tags: block tag names.
         block_steps: steps that get their block (None: every step that has one).
+        state_only: blocks keep only their trajectory part (State-SFT).
     """
     messages = prompt_messages(traj["domain"], traj["question"])
     for t, step in enumerate(traj["steps"]):
         with_block = block_steps is None or t in block_steps
-        messages.append({"role": "assistant", "content": assistant_turn(step, tags, with_block)})
+        messages.append({"role": "assistant", "content": assistant_turn(step, tags, with_block, state_only)})
         if step["action_type"] != "answer":
             messages.append({"role": "tool", "content": render_observation(step["action_type"], step["observation"])})
     return messages
+
+
+def observation_prediction_examples(traj: dict, tags: BlockTags) -> list[list[dict[str, str]]]:
+    """IWM examples of a trajectory: predict each tool step's observation (implicit world modeling).
+
+    As in "Agent Learning via Early Experience" (arXiv:2510.08558): given the history and an
+    action, the model is trained to write the next state. One example per tool step: the plain
+    (block-free) conversation up to and including the action, then the observation as an
+    assistant turn, the only turn that differs from plain SFT. The loss stays on assistant
+    turns, so the earlier turns are trained as in plain SFT too.
+    """
+    examples = []
+    for t, step in enumerate(traj["steps"]):
+        if step["action_type"] == "answer":
+            continue
+        history = trajectory_messages({**traj, "steps": traj["steps"][: t + 1]}, tags, block_steps=set())
+        examples.append(history[:-1] + [{"role": "assistant", "content": history[-1]["content"]}])
+    return examples
+
+
+SFT_FORMATS = ("fe_sft", "sft", "state_sft", "iwm")
+
+
+def sft_conversations(trajectories: list[dict], fmt: str, tags: BlockTags) -> list[list[dict[str, str]]]:
+    """The SFT examples of a recipe's SFT variant.
+
+    Args:
+        trajectories: augmented trajectories (a block at every step).
+        fmt: "fe_sft" (full block before every action), "sft" (no block), "state_sft"
+            (trajectory part of the block only) or "iwm" (no block, plus
+            :func:`observation_prediction_examples`).
+        tags: block tag names.
+
+    Raises:
+        ValueError: unknown ``fmt``.
+    """
+    if fmt == "fe_sft":
+        return [trajectory_messages(t, tags) for t in trajectories]
+    if fmt == "sft":
+        return [trajectory_messages(t, tags, block_steps=set()) for t in trajectories]
+    if fmt == "state_sft":
+        return [trajectory_messages(t, tags, state_only=True) for t in trajectories]
+    if fmt == "iwm":
+        plain = [trajectory_messages(t, tags, block_steps=set()) for t in trajectories]
+        return plain + [ex for t in trajectories for ex in observation_prediction_examples(t, tags)]
+    raise ValueError(f"unknown SFT format {fmt!r}; one of {SFT_FORMATS}")
 
 
 def midtraining_documents(

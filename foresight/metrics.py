@@ -1,7 +1,9 @@
 """Benchmark metrics over evaluated episodes.
 
 exact match and F1 (SQuAD normalization) of the final answer; format adherence (share of
-well-formed turns); mean confidence, expected calibration error (ECE, equal-width bins) and
+well-formed turns; ``policy_format_adherence`` counts the think span and one action alone);
+block token overhead (world-model span tokens over the other generated tokens: what the
+block adds to the output, the paper's 18.5% on search); mean confidence, expected calibration error (ECE, equal-width bins) and
 Brier score over (q_t, I) pairs pooled over every turn with a parseable confidence (each
 turn's q_t forecasts the episode's success I); grounding rate (share of predicted keywords
 that appear later in the executed trajectory). For math tasks exact match and F1 are the
@@ -49,8 +51,9 @@ def benchmark_metrics(episodes: list, bins: int = 10) -> dict[str, float]:
     """All benchmark metrics of a list of :class:`foresight.agent.Episode`.
 
     Returns:
-        ``{"n", "exact_match", "f1", "format_adherence", "mean_confidence", "ece", "brier",
-        "grounding_rate", "mean_turns"}``; rates in [0, 1], NaN where undefined.
+        ``{"n", "exact_match", "f1", "format_adherence", "policy_format_adherence",
+        "block_token_overhead", "mean_confidence", "ece", "brier", "grounding_rate", "mean_turns"}``;
+        rates in [0, 1], NaN where undefined.
     """
     n = len(episodes)
     if n == 0:
@@ -66,11 +69,15 @@ def benchmark_metrics(episodes: list, bins: int = 10) -> dict[str, float]:
             if t.keywords:
                 predicted += len(t.keywords)
                 grounded += keyword_grounding(t.keywords, later_text(e.turns, e.observations, i), e.task.question) * len(t.keywords)
+    block_tokens = sum(e.block_tokens()[0] for e in episodes)
+    other_tokens = sum(e.block_tokens()[1] for e in episodes) - block_tokens
     return {
         "n": float(n),
         "exact_match": sum(em) / n,
         "f1": sum(f1) / n,
         "format_adherence": sum(t.well_formed for t in turns) / len(turns) if turns else 0.0,
+        "policy_format_adherence": sum(t.policy_ok for t in turns) / len(turns) if turns else 0.0,
+        "block_token_overhead": block_tokens / other_tokens if other_tokens else float("nan"),
         "mean_confidence": sum(qs) / len(qs) if qs else float("nan"),
         "ece": expected_calibration_error(qs, ys, bins),
         "brier": brier_score(qs, ys),

@@ -1,6 +1,8 @@
 """``foresight``: run the demo, open the UI, audit the catalog.
 
     foresight demo [--preset default|tiny]   materialize every asset, print the benchmark table
+    foresight grid [--recipes ...] [--seeds 0 1 2] [--preset ...]
+                                              train and score recipe grid rows, write the report
     foresight ui [--port 3000]                Dagster UI on the same instance
     foresight audit checkpoint <id|latest>    data, parents and config behind a checkpoint (latest: newest FC-RL)
     foresight audit score [<benchmark>]       which checkpoint produced each score
@@ -46,8 +48,9 @@ def materialize_all(preset: str, instance) -> dict[str, float]:
     timings: dict[str, float] = {}
     score_names = {a.key.to_user_string() for a in SCORE_ASSETS}
     upstream = [a for a in ALL_ASSETS if a not in SCORE_ASSETS]
+    upstream_names = {a.key.to_user_string() for a in upstream}
     result = dg.materialize([*upstream, *ALL_CHECKS], instance=instance, resources=RESOURCES,
-                            run_config={"ops": {k: v for k, v in config["ops"].items() if k not in score_names}},
+                            run_config={"ops": {k: v for k, v in config["ops"].items() if k in upstream_names}},
                             tags={"foresight/kind": "training"}, raise_on_error=False)
     if not result.success:
         raise RuntimeError(f"training run {result.run_id} failed; see `foresight ui` or the log above")
@@ -65,6 +68,78 @@ def materialize_all(preset: str, instance) -> dict[str, float]:
             if stat.end_time and stat.start_time:
                 timings[f"{stat.step_key}[{key}]"] = stat.end_time - stat.start_time
     return timings
+
+
+def materialize_grid(recipes: list[str], seeds: list[str], preset: str, instance, force: bool = False) -> dict[str, float]:
+    """Materialize the recipe grid's partitions behind ``recipes`` x ``seeds``, then the report.
+
+    Stages run in order (mid-training, SFT, RL, scores); a stage key shared by several recipes
+    (e.g. ``wm_amt`` or ``wm_amt.fe_sft``) is materialized once per seed, and a partition that
+    already has a materialization is reused unless ``force``. The same as a UI backfill of the
+    ``recipe_grid`` group over those partitions.
+
+    Returns:
+        Wall seconds per materialized partition (``asset[partition]``).
+
+    Raises:
+        KeyError: an unknown recipe or seed. RuntimeError: a run failed.
+    """
+    import dagster as dg
+
+    from assets import ALL_ASSETS, GRID_ASSETS, SEEDS
+    from foresight.recipes import recipe
+    from pipelines.definitions import RESOURCES
+    from pipelines.presets import run_config
+
+    unknown = sorted(set(seeds) - set(SEEDS))
+    if unknown:
+        raise KeyError(f"unknown seeds {unknown}; the grid's seed partitions are {SEEDS}")
+    chosen = [recipe(name) for name in recipes]
+    ops = run_config(preset)["ops"]
+    stages = [
+        ("grid_midtrain_checkpoint", "mid_training", sorted({r.mid_key for r in chosen})),
+        ("grid_sft_checkpoint", "sft", sorted({r.sft_key for r in chosen})),
+        ("grid_rl_checkpoint", "recipe", [r.name for r in chosen]),
+        ("grid_scores", "recipe", [r.name for r in chosen]),
+    ]
+    timings: dict[str, float] = {}
+
+    def run(asset: str, partition: str | None) -> None:
+        start = time.time()
+        result = dg.materialize([*ALL_ASSETS, *GRID_ASSETS], selection=[asset], partition_key=partition, instance=instance,
+                                resources=RESOURCES, run_config={"ops": {asset: {"config": ops[asset]["config"]}}} if asset in ops else {},
+                                raise_on_error=False)
+        if not result.success:
+            raise RuntimeError(f"{asset}[{partition}] run {result.run_id} failed; see `foresight ui`")
+        timings[f"{asset}[{partition}]" if partition else asset] = time.time() - start
+
+    for asset, dimension, keys in stages:
+        for seed in seeds:
+            for key in keys:
+                partition = dg.MultiPartitionKey({dimension: key, "seed": seed})
+                done = instance.fetch_materializations(
+                    dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1).records
+                if force or not done:
+                    run(asset, partition)
+    run("recipe_report", None)
+    return timings
+
+
+def cmd_grid(args) -> int:
+    use_project_instance()
+    import dagster as dg
+
+    from foresight.recipes import RECIPES
+
+    recipes = args.recipes or [name for name, r in RECIPES.items() if r.main]
+    start = time.time()
+    timings = materialize_grid(recipes, args.seeds, args.preset, dg.DagsterInstance.get(), args.force)
+    for step, seconds in timings.items():
+        print(f"  {step:60s} {seconds:7.1f}")
+    print(f"  {'total':60s} {time.time() - start:7.1f}")
+    event = dg.DagsterInstance.get().get_latest_materialization_event(dg.AssetKey("recipe_report"))
+    print(f"\n{event.asset_materialization.metadata['report'].value}\n\nReport: {event.asset_materialization.metadata['path'].value}")
+    return 0
 
 
 def benchmark_table() -> str:
@@ -163,6 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="materialize every asset on the embedded default and print the scores")
     demo.add_argument("--preset", default="default", help="run-config preset (default, tiny)")
     demo.set_defaults(func=cmd_demo)
+    grid = sub.add_parser("grid", help="train and score recipe grid rows (default: the main rows), write the report")
+    grid.add_argument("--recipes", nargs="*", default=None, help="recipe keys (foresight.recipes.RECIPES); default: main rows")
+    grid.add_argument("--seeds", nargs="*", default=["0", "1", "2"], help="seed partitions")
+    grid.add_argument("--preset", default="default", help="run-config preset (default, tiny)")
+    grid.add_argument("--force", action="store_true", help="rematerialize partitions that already exist")
+    grid.set_defaults(func=cmd_grid)
     ui = sub.add_parser("ui", help="open the Dagster UI on the project's instance")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)

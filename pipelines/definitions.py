@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import ALL_ASSETS, ALL_CHECKS, SCORE_ASSETS, benchmark_partitions
+from assets import (
+    ALL_ASSETS,
+    ALL_CHECKS,
+    GRID_ASSETS,
+    SCORE_ASSETS,
+    benchmark_partitions,
+)
 from assets.training import TRAINING_TAGS
 from resources import CatalogResource, RetrieverResource, TrainingLauncher
 
@@ -25,6 +31,16 @@ evaluation_job = dg.define_asset_job(
 )
 
 
+# RL + scores of recipe x seed partitions whose SFT stage exists. For whole recipes, select the
+# recipe_grid group in the UI and materialize it as an asset backfill: Dagster follows the partition
+# mappings and materializes each shared mid-training and SFT partition once (`foresight grid` does
+# the same from the command line).
+recipe_grid_job = dg.define_asset_job(
+    "recipe_grid_rl_and_scores", selection=dg.AssetSelection.assets(*GRID_ASSETS[2:4]),
+    description="RL and scores of recipe x seed partitions (their SFT partitions must exist).",
+)
+
+
 @dg.schedule(job=evaluation_job, cron_schedule="0 3 * * *", default_status=dg.DefaultScheduleStatus.RUNNING,
              description="Nightly re-evaluation of every benchmark partition.")
 def nightly_evaluation(context: dg.ScheduleEvaluationContext):
@@ -34,18 +50,18 @@ def nightly_evaluation(context: dg.ScheduleEvaluationContext):
 
 
 # Dagster's default automation sensor starts STOPPED; this one runs by default so scores
-# rematerialize by themselves when the FC-RL checkpoint changes.
+# rematerialize by themselves when the FC-RL checkpoint changes (grid scores and the report too).
 evaluation_automation = dg.AutomationConditionSensorDefinition(
-    "evaluation_automation", target=dg.AssetSelection.assets(*SCORE_ASSETS),
+    "evaluation_automation", target=dg.AssetSelection.assets(*SCORE_ASSETS, *GRID_ASSETS[-2:]),
     default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
 )
 
 RESOURCES = {"catalog": CatalogResource(), "launcher": TrainingLauncher(), "retriever": RetrieverResource()}
 
 defs = dg.Definitions(
-    assets=ALL_ASSETS,
+    assets=[*ALL_ASSETS, *GRID_ASSETS],
     asset_checks=ALL_CHECKS,
-    jobs=[training_job, evaluation_job],
+    jobs=[training_job, evaluation_job, recipe_grid_job],
     schedules=[nightly_evaluation],
     sensors=[evaluation_automation],
     resources=RESOURCES,

@@ -22,6 +22,13 @@ PRESETS: dict[str, dict] = {
         "fe_sft_scores": {"num_questions": 3, "rollout": _TINY_ROLLOUT},
     },
 }
+# The recipe grid's stages take the main pipeline's stage settings.
+PRESETS["tiny"].update({
+    "grid_midtrain_checkpoint": PRESETS["tiny"]["wm_amt_checkpoint"],
+    "grid_sft_checkpoint": PRESETS["tiny"]["fe_sft_checkpoint"],
+    "grid_rl_checkpoint": PRESETS["tiny"]["fc_rl_checkpoint"],
+    "grid_scores": {"num_questions": 3, "rollout": _TINY_ROLLOUT, "benchmarks": ["search_world", "gsm8k"]},
+})
 
 
 def run_config(preset: str) -> dict:

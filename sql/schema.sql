@@ -50,3 +50,14 @@ CREATE TABLE IF NOT EXISTS scores (
     created_at     TIMESTAMP DEFAULT current_timestamp,
     PRIMARY KEY (score_id, metric)
 );
+
+CREATE TABLE IF NOT EXISTS recipe_scores (
+    recipe         VARCHAR NOT NULL,          -- foresight.recipes key, e.g. wm_amt.fe_sft.fc_rl
+    seed           INTEGER NOT NULL,
+    benchmark      VARCHAR NOT NULL,
+    score_id       VARCHAR NOT NULL,          -- scores.score_id of this evaluation
+    checkpoint_id  VARCHAR NOT NULL,
+    dagster_run_id VARCHAR,
+    created_at     TIMESTAMP DEFAULT current_timestamp,
+    PRIMARY KEY (recipe, seed, benchmark, score_id)
+);

@@ -137,27 +137,12 @@ def test_token_advantages_fill_spans_and_leave_observations_at_zero():
 
 @pytest.fixture(scope="module")
 def trainer(tmp_path_factory):
-    from datasets import Dataset
-    from trl import GRPOConfig
-
-    from foresight.formatting import prompt_messages
-    from foresight.training.fc_rl import (
-        REWARD_TERMS,
-        FCRLTrainer,
-        _reward_func,
-        make_rollout_func,
-    )
+    from foresight.training.fc_rl import build_trainer
 
     tokenizer = tiny_tokenizer()
-    cfg = FCRLConfig(per_device_batch_size=4, num_generations=4, max_steps=1)
-    args = GRPOConfig(output_dir=str(tmp_path_factory.mktemp("grpo")), per_device_train_batch_size=4, num_generations=4,
-                      max_steps=1, use_cpu=True, bf16=False, report_to=[], max_completion_length=512)
-    model = build_model(tokenizer, TINY_MODEL, 0)
-    return FCRLTrainer(
-        model=model, reward_funcs=[_reward_func(t) for t in REWARD_TERMS], args=args, processing_class=tokenizer,
-        train_dataset=Dataset.from_dict({"prompt": [prompt_messages("search", TASK.question)]}),
-        rollout_func=make_rollout_func([TASK], tokenizer, cfg, {"c": _search_env()}), fcrl=cfg,
-    )
+    cfg = FCRLConfig(per_device_batch_size=4, num_generations=4, max_steps=1, rollout=RolloutConfig(max_context=512))
+    return build_trainer(cfg, build_model(tokenizer, TINY_MODEL, 0), tokenizer, [TASK], {"c": _search_env()},
+                         tmp_path_factory.mktemp("grpo"))
 
 
 def test_trainer_puts_each_steps_span_advantage_on_its_tokens(trainer):

@@ -58,13 +58,13 @@ def group_success(episodes: list[Episode]) -> dict[str, float]:
     return {name: sum(v) / len(v) for name, v in sorted(groups.items())}
 
 
-def evaluate(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
-    cfg = EvalConfig.model_validate(job.config)
-    benchmark = job.extras["benchmark"]
-    if job.parent_checkpoint is None:
-        raise ValueError("evaluation needs a checkpoint (parent_checkpoint)")
-    model, tokenizer = load_checkpoint(job.parent_checkpoint, cfg.trust_remote_code)
-    model.eval()
+def evaluate_benchmark(model, tokenizer, cfg: EvalConfig, job: TrainingJob, benchmark: str, checkpoint_id: str,
+                       reporter: Reporter) -> tuple[dict[str, float], str, str]:
+    """Greedy episodes of one benchmark, their metrics, and the episodes' Parquet file.
+
+    Returns:
+        (metrics, episodes_path, digest): the digest (16 hex) hashes checkpoint, benchmark and metrics.
+    """
     limit = cfg.world_questions if benchmark in WORLD_SOURCES else cfg.num_questions
     tasks = benchmark_tasks(benchmark, limit, job.worlds())
     envs = environments(cfg.rollout.top_k, cfg.rollout.passage_max_words, job.retriever, job.worlds())
@@ -74,20 +74,43 @@ def evaluate(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
     metrics.update(group_success(episodes))
     if benchmark in WORLD_SOURCES:
         metrics["baseline_exact_match"], _ = majority_baseline(training_tasks(benchmark, worlds=job.worlds()), tasks)
-    seconds = time.time() - start
-    checkpoint_id = read_manifest(job.parent_checkpoint)["checkpoint_id"]
+    metrics["eval_seconds"] = round(time.time() - start, 1)
     out_dir = Path(job.output_root)
     out_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(json.dumps([checkpoint_id, benchmark, metrics], sort_keys=True).encode()).hexdigest()[:16]
     episodes_path = out_dir / f"{benchmark}-{checkpoint_id}-{digest}.parquet"
     pq.write_table(pa.Table.from_pylist(episode_rows(episodes)), episodes_path)
-    reporter.info(f"{benchmark}: {json.dumps(metrics)} in {seconds:.1f}s")
-    metadata = {
-        "benchmark": benchmark, "checkpoint_id": checkpoint_id, "checkpoint_path": job.parent_checkpoint,
-        "episodes_path": str(episodes_path), "eval_seconds": round(seconds, 1),
-        **{f"metric/{k}": v for k, v in metrics.items()},
-    }
-    return metadata, digest
+    reporter.info(f"{benchmark}: {json.dumps(metrics)}")
+    return metrics, str(episodes_path), digest
+
+
+def evaluate(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
+    """Evaluate ``job.parent_checkpoint`` on ``extras.benchmark`` (one partition) or on every
+    benchmark of ``extras.benchmarks`` in this one process (a recipe-grid checkpoint).
+
+    Metadata: one benchmark gives ``metric/<name>`` keys; several give ``<benchmark>/metric/<name>``
+    and ``<benchmark>/episodes_path``, ``<benchmark>/score_id`` per benchmark.
+    """
+    cfg = EvalConfig.model_validate(job.config)
+    if job.parent_checkpoint is None:
+        raise ValueError("evaluation needs a checkpoint (parent_checkpoint)")
+    model, tokenizer = load_checkpoint(job.parent_checkpoint, cfg.trust_remote_code)
+    model.eval()
+    checkpoint_id = read_manifest(job.parent_checkpoint)["checkpoint_id"]
+    metadata = {"checkpoint_id": checkpoint_id, "checkpoint_path": job.parent_checkpoint}
+    if "benchmarks" not in job.extras:
+        benchmark = job.extras["benchmark"]
+        metrics, episodes_path, digest = evaluate_benchmark(model, tokenizer, cfg, job, benchmark, checkpoint_id, reporter)
+        metadata.update({"benchmark": benchmark, "episodes_path": episodes_path, "eval_seconds": metrics.pop("eval_seconds"),
+                         **{f"metric/{k}": v for k, v in metrics.items()}})
+        return metadata, digest
+    digests = []
+    for benchmark in job.extras["benchmarks"]:
+        metrics, episodes_path, digest = evaluate_benchmark(model, tokenizer, cfg, job, benchmark, checkpoint_id, reporter)
+        metadata.update({f"{benchmark}/episodes_path": episodes_path, f"{benchmark}/score_id": digest,
+                         **{f"{benchmark}/metric/{k}": v for k, v in metrics.items()}})
+        digests.append(digest)
+    return metadata, hashlib.sha256("".join(digests).encode()).hexdigest()[:16]
 
 
 if __name__ == "__main__":

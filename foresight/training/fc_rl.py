@@ -134,7 +134,7 @@ def make_rollout_func(tasks: list[Task], tokenizer, cfg: FCRLConfig, envs: dict)
     """
     # A prompt is (system, user) messages; the system prompt names the domain.
     by_prompt = {tuple(m["content"] for m in prompt_messages(t.domain, t.question)): t for t in tasks}
-    stats = {"episodes": 0, "answered": 0}
+    stats = {"episodes": 0, "answered": 0, "model_tokens": 0}
 
     def rollout(prompts, trainer) -> dict:
         model = trainer.accelerator.unwrap_model(trainer.model)
@@ -147,6 +147,7 @@ def make_rollout_func(tasks: list[Task], tokenizer, cfg: FCRLConfig, envs: dict)
         trainer.last_episodes = episodes
         stats["episodes"] += len(episodes)
         stats["answered"] += sum(e.answer is not None for e in episodes)
+        stats["model_tokens"] += sum(sum(e.env_mask) for e in episodes)
         return {
             "prompt_ids": [e.prompt_ids for e in episodes],
             "completion_ids": [e.completion_ids for e in episodes],
@@ -163,34 +164,47 @@ def make_rollout_func(tasks: list[Task], tokenizer, cfg: FCRLConfig, envs: dict)
     return rollout
 
 
+def build_trainer(cfg: FCRLConfig, model, tokenizer, tasks: list[Task], envs: dict, output_dir: Path,
+                  callbacks: list | None = None, trainer_cls: type[GRPOTrainer] = FCRLTrainer) -> GRPOTrainer:
+    """The RL trainer of ``cfg`` over ``tasks``: one prompt per task, multi-turn rollouts in ``envs``.
+
+    ``trainer_cls`` is :class:`FCRLTrainer` in the pipeline; ``GRPOTrainer`` itself gives plain
+    TRL GRPO on exactly the same rollouts and rewards (the throughput benchmark's reference).
+    The rollout function is ``trainer.rollout_func`` (its ``stats`` count episodes and tokens).
+    """
+    dataset = Dataset.from_dict({"prompt": [prompt_messages(t.domain, t.question) for t in tasks]})
+    weights = cfg.rewards.model_dump()
+    args = GRPOConfig(
+        **trainer_kwargs(cfg, output_dir), num_generations=cfg.num_generations,
+        temperature=cfg.temperature, beta=cfg.beta, epsilon=cfg.epsilon,
+        max_completion_length=cfg.rollout.max_context, reward_weights=[weights[t] for t in REWARD_TERMS],
+    )
+    extra = {"fcrl": cfg} if issubclass(trainer_cls, FCRLTrainer) else {}
+    return trainer_cls(
+        model=model, reward_funcs=[_reward_func(t) for t in REWARD_TERMS], args=args, train_dataset=dataset,
+        processing_class=tokenizer, rollout_func=make_rollout_func(tasks, tokenizer, cfg, envs),
+        callbacks=callbacks, **extra,
+    )
+
+
 def train(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
     cfg = FCRLConfig.model_validate(job.config)
     if job.parent_checkpoint is None:
         raise ValueError("FC-RL needs a parent checkpoint (the FE-SFT checkpoint)")
     model, tokenizer = load_checkpoint(job.parent_checkpoint, cfg.trust_remote_code)
     tasks = load_rl_tasks(job.inputs["rl_tasks"]["path"], job.worlds())
-    dataset = Dataset.from_dict({"prompt": [prompt_messages(t.domain, t.question) for t in tasks]})
     envs = environments(cfg.rollout.top_k, cfg.rollout.passage_max_words, job.retriever, job.worlds())
-    rollout = make_rollout_func(tasks, tokenizer, cfg, envs)
-    weights = cfg.rewards.model_dump()
     start = time.time()
     with tempfile.TemporaryDirectory() as scratch:
-        args = GRPOConfig(
-            **trainer_kwargs(cfg, Path(scratch)), num_generations=cfg.num_generations,
-            temperature=cfg.temperature, beta=cfg.beta, epsilon=cfg.epsilon,
-            max_completion_length=cfg.rollout.max_context, reward_weights=[weights[t] for t in REWARD_TERMS],
-        )
-        trainer = FCRLTrainer(
-            model=model, reward_funcs=[_reward_func(t) for t in REWARD_TERMS], args=args,
-            train_dataset=dataset, processing_class=tokenizer, rollout_func=rollout,
-            callbacks=[PipesLogCallback(reporter)], fcrl=cfg,
-        )
+        trainer = build_trainer(cfg, model, tokenizer, tasks, envs, Path(scratch), [PipesLogCallback(reporter)])
         output = trainer.train()
         path = save_checkpoint(job, trainer, tokenizer)
+    stats = trainer.rollout_func.stats
     rewards = {k: v for h in trainer.state.log_history for k, v in h.items() if k.startswith(("rewards/", "fcrl/")) or k == "reward"}
     metadata = {
-        "checkpoint_path": str(path), "checkpoint_id": path.name, "rl_tasks": len(tasks),
-        "episodes": rollout.stats["episodes"], "answered_share": rollout.stats["answered"] / max(1, rollout.stats["episodes"]),
+        "checkpoint_path": str(path), "checkpoint_id": path.name, "rl_tasks": len(tasks), "advantage": cfg.advantage,
+        "episodes": stats["episodes"], "answered_share": stats["answered"] / max(1, stats["episodes"]),
+        "model_tokens": stats["model_tokens"],
         "train_seconds": round(time.time() - start, 1), **train_metrics(output, trainer),
         **{f"last/{k}": float(v) for k, v in rewards.items()},
     }

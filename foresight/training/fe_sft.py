@@ -21,7 +21,7 @@ from datasets import Dataset
 from trl import SFTConfig
 
 from foresight.config import FESFTConfig, TrainingJob
-from foresight.formatting import trajectory_messages
+from foresight.formatting import sft_conversations
 from foresight.modeling import load_checkpoint
 from foresight.training.common import (
     ForesightSFTTrainer,
@@ -74,7 +74,7 @@ def train(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
         raise ValueError("FE-SFT needs a parent checkpoint (the WM-AMT checkpoint)")
     trajectories = select_trajectories(load_trajectories(job, "augmented_trajectories"), cfg.min_outcome, cfg.per_task)
     model, tokenizer = load_checkpoint(job.parent_checkpoint, cfg.trust_remote_code)
-    conversations = [trajectory_messages(t, cfg.tags) for t in trajectories]
+    conversations = sft_conversations(trajectories, cfg.format, cfg.tags)
     lengths = [len(ids) for ids in tokenizer.apply_chat_template(conversations, tokenize=True, return_dict=True)["input_ids"]]
     truncated = sum(n > cfg.max_length for n in lengths)
     if truncated:
@@ -92,7 +92,7 @@ def train(job: TrainingJob, reporter: Reporter) -> tuple[dict, str]:
         output = trainer.train()
         path = save_checkpoint(job, trainer, tokenizer)
     metadata = {
-        "checkpoint_path": str(path), "checkpoint_id": path.name, "examples": len(dataset),
+        "checkpoint_path": str(path), "checkpoint_id": path.name, "format": cfg.format, "examples": len(dataset),
         "truncated_examples": truncated, "max_example_tokens": max(lengths),
         "train_seconds": round(time.time() - start, 1), **train_metrics(output, trainer),
     }
