@@ -49,7 +49,8 @@ def test_ui_serves_every_asset_with_schedule_and_sensor_running(tmp_path):
         assets = {"/".join(n["assetKey"]["path"]) for n in data["assetNodes"]}
         assert assets == {"search_world", "arithmetic_world", "trajectories", "augmented_trajectories",
                           "wm_amt_checkpoint", "fe_sft_checkpoint", "fc_rl_checkpoint", "fe_sft_scores",
-                          "benchmark_scores"}
+                          "benchmark_scores", "grid_midtrain_checkpoint", "grid_sft_checkpoint", "grid_rl_checkpoint",
+                          "grid_scores", "recipe_report"}
         assert {s["name"]: s["scheduleState"]["status"] for s in data["schedulesOrError"]["results"]} == {"nightly_evaluation": "RUNNING"}
         assert {s["name"]: s["sensorState"]["status"] for s in data["sensorsOrError"]["results"]} == {"evaluation_automation": "RUNNING"}
         assert (tmp_path / "dagster" / "dagster.yaml").exists()  # the project's instance config
