@@ -64,6 +64,7 @@ def main() -> None:
         worlds = {"search_world": str(world_dir)}
         tasks = rl_tasks({"search_world": None}, cfg.num_tasks, cfg.seed, worlds=worlds)
         envs = environments(cfg.rollout.top_k, cfg.rollout.passage_max_words, None, worlds)
+        envs[tasks[0].corpus].step("search", tasks[0].question)  # build the index before any row is timed
         print(f"{checkpoint.name}: {args.steps} steps x {cfg.per_device_batch_size} episodes "
               f"({cfg.num_generations} per group), {len(tasks)} search-world tasks")
         rows = [("TRL GRPOTrainer (reference)", GRPOTrainer), ("FC-RL FCRLTrainer (span advantages)", FCRLTrainer)]
