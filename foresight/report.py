@@ -162,6 +162,10 @@ def _plot_scores(g: GridScores, path: Path) -> None:
         recipes = [r for r in g.recipes if g.seeds(r, benchmark, "exact_match")]
         mi = [mean_interval(g.seeds(r, benchmark, "exact_match")) for r in recipes]
         _bars(ax, recipes, [m for m, _ in mi], [h for _, h in mi], f"{benchmark}: exact match (95% CI over seeds)")
+        baseline = [v for r in recipes for v in g.seeds(r, benchmark, "baseline_exact_match")]
+        if baseline:  # the generated worlds' majority-answer baseline: the floor a model must beat
+            ax.axhline(baseline[0], ls="--", color="grey", lw=1, label="trivial baseline")
+            ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
