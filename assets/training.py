@@ -24,6 +24,7 @@ TRAINING_TAGS = {"foresight/kind": "training"}
 
 
 def augmented_input(context: dg.AssetExecutionContext) -> dict[str, dict[str, str]]:
+    """Job input naming the latest ``augmented_trajectories`` snapshot (path, data version)."""
     data = latest_metadata(context, "augmented_trajectories")
     return {"augmented_trajectories": {"path": data["path"], "data_version": data["data_version"]}}
 
@@ -84,7 +85,8 @@ FCRLAssetConfigDagster = dagster_config(FCRLAssetConfig)
           kinds={"pytorch", "mlflow"}, op_tags=TRAINING_TAGS, pool="training")
 def fc_rl_checkpoint(context: dg.AssetExecutionContext, config: FCRLAssetConfigDagster, launcher: TrainingLauncher,
                      catalog: CatalogResource, retriever: RetrieverResource) -> dg.MaterializeResult:
-    """Foresight-Conditioned RL: GRPO with multi-turn rollouts and outcome/calibration/grounding/format rewards.
+    """Foresight-Conditioned RL: GRPO with multi-turn rollouts and span advantages (world-model span:
+    calibration + grounding; policy span: task reward + omega x confidence).
 
     The RL task set is snapshotted (content hash in the catalog) and is the run's recorded input.
     """
