@@ -70,12 +70,17 @@ def materialize_all(preset: str, instance) -> dict[str, float]:
     return timings
 
 
+PRESET_TAG = "foresight/grid_preset"
+
+
 def materialize_grid(recipes: list[str], seeds: list[str], preset: str, instance, force: bool = False) -> dict[str, float]:
     """Materialize the recipe grid's partitions behind ``recipes`` x ``seeds``, then the report.
 
     Stages run in order (mid-training, SFT, RL, scores); a stage key shared by several recipes
-    (e.g. ``wm_amt`` or ``wm_amt.fe_sft``) is materialized once per seed, and a partition that
-    already has a materialization is reused unless ``force``. The same as a UI backfill of the
+    (e.g. ``wm_amt`` or ``wm_amt.fe_sft``) is materialized once per seed, and a partition whose
+    latest materialization came from a run of the same preset (run tag ``foresight/grid_preset``)
+    is reused unless ``force``; one of another preset or from the UI is rematerialized, so a
+    preset's grid never mixes in checkpoints trained at another scale. The same as a UI backfill of the
     ``recipe_grid`` group over those partitions.
 
     Returns:
@@ -108,7 +113,7 @@ def materialize_grid(recipes: list[str], seeds: list[str], preset: str, instance
         start = time.time()
         result = dg.materialize([*ALL_ASSETS, *GRID_ASSETS], selection=[asset], partition_key=partition, instance=instance,
                                 resources=RESOURCES, run_config={"ops": {asset: {"config": ops[asset]["config"]}}} if asset in ops else {},
-                                raise_on_error=False)
+                                tags={PRESET_TAG: preset}, raise_on_error=False)
         if not result.success:
             raise RuntimeError(f"{asset}[{partition}] run {result.run_id} failed; see `foresight ui`")
         timings[f"{asset}[{partition}]" if partition else asset] = time.time() - start
@@ -119,7 +124,8 @@ def materialize_grid(recipes: list[str], seeds: list[str], preset: str, instance
                 partition = dg.MultiPartitionKey({dimension: key, "seed": seed})
                 done = instance.fetch_materializations(
                     dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1).records
-                if force or not done:
+                same_preset = bool(done) and instance.get_run_by_id(done[0].run_id).tags.get(PRESET_TAG) == preset
+                if force or not same_preset:
                     run(asset, partition)
     run("recipe_report", None)
     return timings
@@ -242,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     grid.add_argument("--recipes", nargs="*", default=None, help="recipe keys (foresight.recipes.RECIPES); default: main rows")
     grid.add_argument("--seeds", nargs="*", default=["0", "1", "2"], help="seed partitions")
     grid.add_argument("--preset", default="default", help="run-config preset (default, tiny)")
-    grid.add_argument("--force", action="store_true", help="rematerialize partitions that already exist")
+    grid.add_argument("--force", action="store_true", help="rematerialize partitions even when their latest "
+                      "materialization came from this preset")
     grid.set_defaults(func=cmd_grid)
     ui = sub.add_parser("ui", help="open the Dagster UI on the project's instance")
     ui.add_argument("--host", default="127.0.0.1")

@@ -166,6 +166,10 @@ def test_recipe_grid_trains_shared_stages_once_and_keeps_lineage(grid):
     assert sorted(k for k in first if k.startswith("grid_midtrain")) == sorted(
         f"grid_midtrain_checkpoint[{dg.MultiPartitionKey({'mid_training': m, 'seed': s})}]" for m in ("amt", "wm_amt") for s in "01")
     assert not any(k.startswith(("grid_midtrain", "grid_sft")) for k in second)
+    record = instance.fetch_materializations(dg.AssetRecordsFilter(
+        asset_key=dg.AssetKey("grid_midtrain_checkpoint"),
+        asset_partitions=[dg.MultiPartitionKey({"mid_training": "wm_amt", "seed": "0"})]), limit=1).records[0]
+    assert instance.get_run_by_id(record.run_id).tags["foresight/grid_preset"] == "tiny"  # what reuse is keyed on
     [wm] = _partition_meta(instance, "grid_midtrain_checkpoint", mid_training="wm_amt", seed="0")
     [amt] = _partition_meta(instance, "grid_midtrain_checkpoint", mid_training="amt", seed="0")
     assert read_manifest(amt["checkpoint_path"])["config"]["augmented_fraction"] == 0.0  # standard AMT: no blocks

@@ -84,3 +84,19 @@ def test_intervals_and_verdicts():
     assert verdict(low, high, higher_is_better=False) == "reversed"  # e.g. ECE went up
     assert verdict(-0.1, 0.2, True).startswith("not resolved")
     assert verdict(float("nan"), float("nan"), True).startswith("not resolved")
+
+
+def test_the_ordering_compares_calibration_with_a_blocked_grpo_row_when_the_baseline_states_no_confidence():
+    from foresight.report import GridScores, ordering
+
+    rows = []
+    for seed in (0, 1):
+        for recipe_name, em, ece, grounding in ((FULL_METHOD, 0.3 + seed / 100, 0.2, 0.5), (BASELINE, 0.1, float("nan"), 0.0),
+                                                 ("wm_amt.fe_sft.grpo", 0.2, 0.6 + seed / 100, 0.3)):
+            for metric, value in (("exact_match", em), ("ece", ece), ("grounding_rate", grounding)):
+                rows.append((recipe_name, seed, "search_world", metric, value, None, "ckpt"))
+    table, sentences = ordering(GridScores(rows))
+    ece = next(s for s in sentences if s.startswith("- ECE"))
+    assert "WM-AMT + FE-SFT + RL (GRPO)" in ece and "**holds**" in ece  # 0.2 against 0.6: lower is better
+    assert "`amt.sft.grpo`" in table.splitlines()[2]  # success is compared with the baseline itself
+    assert "Trivially" in next(s for s in sentences if s.startswith("- grounding"))
