@@ -54,6 +54,9 @@ from resources import CatalogResource, RetrieverResource, TrainingLauncher
 from resources.config_bridge import dagster_config, to_core
 
 SEEDS = ["0", "1", "2"]
+# Run tag naming the run-config preset of a grid run (`foresight grid --preset`); scores and
+# partition reuse are kept per preset, so checkpoints trained at different scales never mix.
+GRID_PRESET_TAG = "foresight/grid_preset"
 
 _seeds = dg.StaticPartitionsDefinition(SEEDS)
 midtrain_partitions = dg.MultiPartitionsDefinition({"mid_training": dg.StaticPartitionsDefinition(MID_KEYS), "seed": _seeds})
@@ -172,6 +175,7 @@ def grid_scores(context: dg.AssetExecutionContext, config: GridEvalConfigDagster
         code_version=code_version(), retriever=retriever.config(), extras={"benchmarks": cfg.benchmarks},
     )
     metadata, version = launcher.launch(context, "foresight.training.evaluate", job)
+    preset = context.run.tags.get(GRID_PRESET_TAG, "ui")
     rows = []
     for benchmark in cfg.benchmarks:
         prefix = f"{benchmark}/metric/"
@@ -180,7 +184,7 @@ def grid_scores(context: dg.AssetExecutionContext, config: GridEvalConfigDagster
         catalog.get().register_scores(score_id, checkpoint["checkpoint_id"], benchmark, metrics,
                                       metadata[f"{benchmark}/episodes_path"], metadata.get("mlflow_run_id"), context.run_id)
         catalog.get().register_recipe_score(keys["recipe"], int(keys["seed"]), benchmark, score_id,
-                                            checkpoint["checkpoint_id"], context.run_id)
+                                            checkpoint["checkpoint_id"], context.run_id, preset)
         rows.append([benchmark, metrics["exact_match"], metrics["format_adherence"], metrics["ece"], metrics["grounding_rate"]])
     table = markdown_table(["benchmark", "exact_match", "format_adherence", "ece", "grounding_rate"], rows)
     return dg.MaterializeResult(metadata={**metadata, "recipe": keys["recipe"], "scores": dg.MetadataValue.md(table)},
@@ -192,8 +196,9 @@ def grid_scores(context: dg.AssetExecutionContext, config: GridEvalConfigDagster
 def recipe_report(context: dg.AssetExecutionContext, catalog: CatalogResource) -> dg.MaterializeResult:
     """The grid's markdown report with plots: score by recipe and benchmark (mean and 95% interval
     over seeds), the paper's ordering checked, reliability diagrams, format adherence against
-    grounding and calibration, the omega sweep and the block's token overhead."""
-    path, summary = write_report(catalog.get(), subdir("reports"))
+    grounding and calibration, the omega sweep and the block's token overhead. It covers the grid
+    preset of this run (``foresight/grid_preset`` tag), else the most recently scored one."""
+    path, summary = write_report(catalog.get(), subdir("reports"), context.run.tags.get(GRID_PRESET_TAG))
     context.log.info(f"report written to {path}")
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "report": dg.MetadataValue.md(summary)})
 

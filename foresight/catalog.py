@@ -38,6 +38,11 @@ class Catalog:
         finally:
             con.close()
 
+    def migrate(self) -> None:
+        """Create missing tables and columns (``sql/schema.sql`` is idempotent) before read-only queries."""
+        with self.connect():
+            pass
+
     def register_snapshot(self, data_version: str, asset: str, path: str, rows: int, quarantined: int,
                           sources: dict[str, int], parent_data_version: str | None = None) -> None:
         """Record a dataset snapshot and its rows per source (idempotent per data version)."""
@@ -77,12 +82,14 @@ class Catalog:
                 )
 
     def register_recipe_score(self, recipe: str, seed: int, benchmark: str, score_id: str, checkpoint_id: str,
-                              dagster_run_id: str | None) -> None:
-        """Record that ``score_id`` evaluated the recipe grid's (recipe, seed) checkpoint on ``benchmark``."""
+                              dagster_run_id: str | None, grid_preset: str) -> None:
+        """Record that ``score_id`` evaluated the recipe grid's (recipe, seed) checkpoint on ``benchmark``,
+        in a grid run of ``grid_preset``."""
         with self.connect() as con:
             con.execute(
-                "INSERT OR REPLACE INTO recipe_scores (recipe, seed, benchmark, score_id, checkpoint_id, dagster_run_id) "
-                "VALUES (?, ?, ?, ?, ?, ?)", [recipe, seed, benchmark, score_id, checkpoint_id, dagster_run_id],
+                "INSERT OR REPLACE INTO recipe_scores (recipe, seed, benchmark, score_id, checkpoint_id, dagster_run_id, "
+                "grid_preset) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [recipe, seed, benchmark, score_id, checkpoint_id, dagster_run_id, grid_preset],
             )
 
     def query(self, sql_file: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:

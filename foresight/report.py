@@ -84,7 +84,7 @@ class GridScores:
     def __init__(self, rows: list[tuple]):
         self.values: dict[tuple[str, str, str], dict[int, float]] = defaultdict(dict)
         self.episodes: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for recipe, seed, benchmark, metric, value, episodes_path, _checkpoint in rows:
+        for recipe, seed, benchmark, metric, value, episodes_path, _checkpoint, *_ in rows:
             self.values[(recipe, benchmark, metric)][seed] = value
             if metric == "exact_match" and episodes_path:
                 self.episodes[(recipe, benchmark)].append(episodes_path)
@@ -265,18 +265,25 @@ def _plot_overhead(g: GridScores, path: Path) -> None:
     plt.close(fig)
 
 
-def write_report(catalog: Catalog, out_root: Path) -> tuple[Path, str]:
-    """Write ``<out_root>/<utc time>/report.md`` and its plots from the catalog's grid scores.
+def write_report(catalog: Catalog, out_root: Path, preset: str | None = None) -> tuple[Path, str]:
+    """Write ``<out_root>/<utc time>/report.md`` and its plots from the catalog's grid scores of one
+    grid preset (``preset``, else the most recently scored one): scores of different presets
+    (e.g. 400 and 1,400 mid-training steps) are never averaged together.
 
     Returns:
-        (report path, the summary in markdown: main table and the ordering verdicts).
+        (report path, the summary in markdown: the preset, the ordering verdicts, the main table).
 
     Raises:
-        ValueError: the catalog holds no grid scores yet.
+        ValueError: the catalog holds no grid scores (of ``preset``) yet.
     """
-    _, rows = catalog.query("recipe_scores.sql")
+    catalog.migrate()  # a catalog written before recipe_scores.grid_preset existed gains the column
+    columns, rows = catalog.query("recipe_scores.sql")
+    at = {c: i for i, c in enumerate(columns)}
+    if rows and preset is None:
+        preset = max(rows, key=lambda r: r[at["created_at"]])[at["grid_preset"]]
+    rows = [r for r in rows if r[at["grid_preset"]] == preset]
     if not rows:
-        raise ValueError("no recipe grid scores in the catalog; materialize grid_scores first")
+        raise ValueError(f"no recipe grid scores of preset {preset!r} in the catalog; materialize grid_scores first")
     g = GridScores(rows)
     out = out_root / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
@@ -287,6 +294,7 @@ def write_report(catalog: Catalog, out_root: Path) -> tuple[Path, str]:
     _plot_overhead(g, out / "token_overhead.png")
     order_table, sentences = ordering(g)
     summary = "\n".join([
+        f"Grid preset `{preset}` (scores of other presets are not mixed in).", "",
         "## The paper's ordering", f"Full method (`{FULL_METHOD}`) against standard AMT + SFT + GRPO (`{BASELINE}`) "
         f"on {HEADLINE_BENCHMARK}, mean and 95% interval over seeds:", "", order_table, "", *sentences, "",
         "## Score by recipe", main_table(g),

@@ -70,9 +70,6 @@ def materialize_all(preset: str, instance) -> dict[str, float]:
     return timings
 
 
-PRESET_TAG = "foresight/grid_preset"
-
-
 def materialize_grid(recipes: list[str], seeds: list[str], preset: str, instance, force: bool = False) -> dict[str, float]:
     """Materialize the recipe grid's partitions behind ``recipes`` x ``seeds``, then the report.
 
@@ -92,6 +89,7 @@ def materialize_grid(recipes: list[str], seeds: list[str], preset: str, instance
     import dagster as dg
 
     from assets import ALL_ASSETS, GRID_ASSETS, SEEDS
+    from assets.grid import GRID_PRESET_TAG
     from foresight.recipes import recipe
     from pipelines.definitions import RESOURCES
     from pipelines.presets import run_config
@@ -113,7 +111,7 @@ def materialize_grid(recipes: list[str], seeds: list[str], preset: str, instance
         start = time.time()
         result = dg.materialize([*ALL_ASSETS, *GRID_ASSETS], selection=[asset], partition_key=partition, instance=instance,
                                 resources=RESOURCES, run_config={"ops": {asset: {"config": ops[asset]["config"]}}} if asset in ops else {},
-                                tags={PRESET_TAG: preset}, raise_on_error=False)
+                                tags={GRID_PRESET_TAG: preset}, raise_on_error=False)
         if not result.success:
             raise RuntimeError(f"{asset}[{partition}] run {result.run_id} failed; see `foresight ui`")
         timings[f"{asset}[{partition}]" if partition else asset] = time.time() - start
@@ -124,7 +122,7 @@ def materialize_grid(recipes: list[str], seeds: list[str], preset: str, instance
                 partition = dg.MultiPartitionKey({dimension: key, "seed": seed})
                 done = instance.fetch_materializations(
                     dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1).records
-                same_preset = bool(done) and instance.get_run_by_id(done[0].run_id).tags.get(PRESET_TAG) == preset
+                same_preset = bool(done) and instance.get_run_by_id(done[0].run_id).tags.get(GRID_PRESET_TAG) == preset
                 if force or not same_preset:
                     run(asset, partition)
     run("recipe_report", None)

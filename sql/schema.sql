@@ -61,3 +61,6 @@ CREATE TABLE IF NOT EXISTS recipe_scores (
     created_at     TIMESTAMP DEFAULT current_timestamp,
     PRIMARY KEY (recipe, seed, benchmark, score_id)
 );
+-- The run-config preset the grid run used ('ui' for runs launched without one): the report never
+-- mixes presets. Added after the table first shipped, hence the ALTER.
+ALTER TABLE recipe_scores ADD COLUMN IF NOT EXISTS grid_preset VARCHAR;

@@ -190,10 +190,12 @@ def test_recipe_report_reads_the_catalog_and_states_the_ordering(grid):
     report = Path(meta["path"])
     text = report.read_text()
     assert "The paper's ordering" in text and "wm_amt.fe_sft.fc_rl" in text and "amt.sft.grpo" in text
+    assert "Grid preset `tiny`" in text  # scores are kept and reported per preset
     assert any(v in text for v in ("holds", "reversed", "not resolved"))
     for plot in ("score_by_recipe", "reliability", "format_gap", "omega_sweep", "token_overhead"):
         assert (report.parent / f"{plot}.png").stat().st_size > 1000
-    rows = Catalog(home / "catalog.duckdb").query("recipe_scores.sql")[1]
+    columns, rows = Catalog(home / "catalog.duckdb").query("recipe_scores.sql")
+    assert {r[columns.index("grid_preset")] for r in rows} == {"tiny"}
     assert {(r[0], r[1]) for r in rows} >= {("amt.sft.grpo", 0), ("amt.sft.grpo", 1), ("wm_amt.fe_sft.fc_rl", 1),
                                              ("wm_amt.fe_sft.none", 0)}
     assert {r[2] for r in rows} == {"search_world", "gsm8k"}
