@@ -14,7 +14,31 @@ def latest_metadata(context: dg.AssetExecutionContext, asset: str) -> dict:
     event = context.instance.get_latest_materialization_event(dg.AssetKey(asset))
     if event is None or event.asset_materialization is None:
         raise dg.Failure(f"upstream asset {asset!r} has not been materialized yet")
-    return {k: getattr(v, "value", v) for k, v in event.asset_materialization.metadata.items()}
+    return _plain(event.asset_materialization)
+
+
+def latest_partition_record(instance: dg.DagsterInstance, asset: str, partition: str):
+    """The event record of the latest materialization of one partition of ``asset``, or None."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1).records
+    return records[0] if records else None
+
+
+def partition_metadata(context: dg.AssetExecutionContext, asset: str, **keys: str) -> dict:
+    """Plain-valued metadata of the latest materialization of one multi-partition of ``asset``.
+
+    Raises:
+        dagster.Failure: that partition has never been materialized.
+    """
+    partition = dg.MultiPartitionKey(keys)
+    record = latest_partition_record(context.instance, asset, partition)
+    if record is None:
+        raise dg.Failure(f"upstream {asset} partition {partition} has not been materialized yet")
+    return _plain(record.asset_materialization)
+
+
+def _plain(materialization) -> dict:
+    return {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
 
 
 def markdown_table(header: list[str], rows: list[list]) -> str:

@@ -18,7 +18,7 @@ configs with the recipe's changes applied (:func:`foresight.recipes.rl_config` e
 
 import dagster as dg
 
-from assets.common import markdown_table, world_inputs
+from assets.common import markdown_table, partition_metadata, world_inputs
 from assets.training import (
     TRAINING_TAGS,
     FCRLAssetConfig,
@@ -78,20 +78,6 @@ SFT_TO_RECIPE = _same_seed("sft", "recipe", {k: [n for n, r in RECIPES.items() i
 
 def _keys(context: dg.AssetExecutionContext) -> dict[str, str]:
     return context.partition_key.keys_by_dimension
-
-
-def partition_metadata(context: dg.AssetExecutionContext, asset: str, **keys: str) -> dict:
-    """Plain-valued metadata of the latest materialization of one partition of ``asset``.
-
-    Raises:
-        dagster.Failure: that partition has never been materialized.
-    """
-    partition = dg.MultiPartitionKey(keys)
-    result = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1)
-    if not result.records:
-        raise dg.Failure(f"upstream {asset} partition {partition} has not been materialized yet")
-    return {k: getattr(v, "value", v) for k, v in result.records[0].asset_materialization.metadata.items()}
 
 
 def _pass_through(parent: dict, reason: str) -> dg.MaterializeResult:

@@ -69,8 +69,9 @@ def benchmark_metrics(episodes: list, bins: int = 10) -> dict[str, float]:
             if t.keywords:
                 predicted += len(t.keywords)
                 grounded += keyword_grounding(t.keywords, later_text(e.turns, e.observations, i), e.task.question) * len(t.keywords)
-    block_tokens = sum(e.block_tokens()[0] for e in episodes)
-    other_tokens = sum(e.block_tokens()[1] for e in episodes) - block_tokens
+    spans = [e.block_tokens() for e in episodes]
+    block_tokens = sum(b for b, _ in spans)
+    other_tokens = sum(t for _, t in spans) - block_tokens
     return {
         "n": float(n),
         "exact_match": sum(em) / n,

@@ -55,10 +55,6 @@ class Recipe(BaseModel):
     main: bool = False
 
     @property
-    def mid_key(self) -> str:
-        return self.mid_training
-
-    @property
     def sft_key(self) -> str:
         return f"{self.mid_training}.{self.sft}"
 
@@ -88,7 +84,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
     Recipe(mid_training="wm_amt", sft="none", rl="fc_rl", paper_row="WM-AMT + FC-RL (RL without SFT)"),
 ]}
 
-MID_KEYS = sorted({r.mid_key for r in RECIPES.values()})
+MID_KEYS = sorted({r.mid_training for r in RECIPES.values()})
 SFT_KEYS = sorted({r.sft_key for r in RECIPES.values()})
 FULL_METHOD = "wm_amt.fe_sft.fc_rl"
 BASELINE = "amt.sft.grpo"  # the paper's headline comparison: standard AMT + SFT + GRPO

@@ -52,18 +52,15 @@ def mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, 
 
 
 def difference_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Mean(a) - mean(b) and its Welch interval (low, high); NaN bounds with fewer than two values each."""
+    """Mean(a) - mean(b) and its Welch interval (low, high) from scipy's ``ttest_ind``; NaN bounds
+    with fewer than two values each, and a zero-width interval when every value within each side is equal."""
     diff = sum(a) / len(a) - sum(b) / len(b)
     if len(a) < 2 or len(b) < 2:
         return diff, float("nan"), float("nan")
-    va = sum((x - sum(a) / len(a)) ** 2 for x in a) / (len(a) - 1) / len(a)
-    vb = sum((x - sum(b) / len(b)) ** 2 for x in b) / (len(b) - 1) / len(b)
-    se = math.sqrt(va + vb)
-    if se == 0:
+    if len(set(a)) == 1 and len(set(b)) == 1:  # no spread: scipy would warn about its own precision
         return diff, diff, diff
-    df = (va + vb) ** 2 / ((va**2 / (len(a) - 1)) + (vb**2 / (len(b) - 1))) if va and vb else len(a) + len(b) - 2
-    half = stats.t.ppf(0.5 + level / 2, df) * se
-    return diff, diff - half, diff + half
+    interval = stats.ttest_ind(a, b, equal_var=False).confidence_interval(level)
+    return diff, float(interval.low), float(interval.high)
 
 
 def verdict(low: float, high: float, higher_is_better: bool) -> str:

@@ -78,10 +78,17 @@ def episode_rewards(turns: list[ParsedTurn], observations: list[str], outcome: f
     if not turns:
         return {"outcome": outcome, "calibration": calibration_reward(None, outcome), "grounding": 0.0, "format": 0.0}
     per_step = step_rewards(turns, observations, outcome, question)
-    fmt = sum(t.well_formed if require_block else t.policy_ok for t in turns) / len(turns)
     return {
         "outcome": outcome,
         "calibration": sum(c for c, _ in per_step) / len(per_step),
         "grounding": sum(g for _, g in per_step) / len(per_step),
-        "format": fmt if answered else 0.0,
+        "format": format_reward(turns, answered, require_block),
     }
+
+
+def format_reward(turns: list[ParsedTurn], answered: bool, require_block: bool = True) -> float:
+    """Share of well-formed turns (``policy_ok`` alone when ``require_block`` is False), 0 when the
+    episode never answered or has no turn."""
+    if not turns or not answered:
+        return 0.0
+    return sum(t.well_formed if require_block else t.policy_ok for t in turns) / len(turns)

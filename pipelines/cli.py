@@ -89,6 +89,7 @@ def materialize_grid(recipes: list[str], seeds: list[str], preset: str, instance
     import dagster as dg
 
     from assets import ALL_ASSETS, GRID_ASSETS, SEEDS
+    from assets.common import latest_partition_record
     from assets.grid import GRID_PRESET_TAG
     from foresight.recipes import recipe
     from pipelines.definitions import RESOURCES
@@ -100,7 +101,7 @@ def materialize_grid(recipes: list[str], seeds: list[str], preset: str, instance
     chosen = [recipe(name) for name in recipes]
     ops = run_config(preset)["ops"]
     stages = [
-        ("grid_midtrain_checkpoint", "mid_training", sorted({r.mid_key for r in chosen})),
+        ("grid_midtrain_checkpoint", "mid_training", sorted({r.mid_training for r in chosen})),
         ("grid_sft_checkpoint", "sft", sorted({r.sft_key for r in chosen})),
         ("grid_rl_checkpoint", "recipe", [r.name for r in chosen]),
         ("grid_scores", "recipe", [r.name for r in chosen]),
@@ -120,9 +121,8 @@ def materialize_grid(recipes: list[str], seeds: list[str], preset: str, instance
         for seed in seeds:
             for key in keys:
                 partition = dg.MultiPartitionKey({dimension: key, "seed": seed})
-                done = instance.fetch_materializations(
-                    dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1).records
-                same_preset = bool(done) and instance.get_run_by_id(done[0].run_id).tags.get(GRID_PRESET_TAG) == preset
+                done = latest_partition_record(instance, asset, partition)
+                same_preset = done is not None and instance.get_run_by_id(done.run_id).tags.get(GRID_PRESET_TAG) == preset
                 if force or not same_preset:
                     run(asset, partition)
     run("recipe_report", None)

@@ -40,7 +40,7 @@ from foresight.config import FCRLConfig, TrainingJob  # noqa: E402
 from foresight.formatting import prompt_messages  # noqa: E402
 from foresight.modeling import load_checkpoint  # noqa: E402
 from foresight.registry import environments  # noqa: E402
-from foresight.rewards import episode_rewards, step_rewards  # noqa: E402
+from foresight.rewards import episode_rewards, format_reward, step_rewards  # noqa: E402
 from foresight.rl_data import load_rl_tasks  # noqa: E402
 from foresight.tasks import Task  # noqa: E402
 from foresight.training.common import save_checkpoint, train_metrics, trainer_kwargs  # noqa: E402
@@ -59,11 +59,10 @@ def _reward_func(term: str):
 
 def episode_signal(episode: Episode, cfg: FCRLConfig) -> EpisodeSignal:
     """The span-advantage inputs of one episode: task reward and per-step R_calib, R_ground, q_t."""
-    terms = episode_rewards(episode.turns, episode.observations, episode.outcome, episode.answer is not None,
-                            episode.task.question, cfg.require_block)
     steps = step_rewards(episode.turns, episode.observations, episode.outcome, episode.task.question)
+    fmt = format_reward(episode.turns, episode.answer is not None, cfg.require_block)
     return EpisodeSignal(
-        reward=cfg.rewards.outcome * terms["outcome"] + cfg.rewards.format * terms["format"],
+        reward=cfg.rewards.outcome * episode.outcome + cfg.rewards.format * fmt,
         steps=[StepSignal(c, g, t.confidence, t.block_ok) for (c, g), t in zip(steps, episode.turns)],
     )
 
