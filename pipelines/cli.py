@@ -18,6 +18,7 @@ import sys
 import time
 
 from foresight.paths import REPO_ROOT, home
+from pipelines.presets import PRESETS
 
 
 def use_project_instance() -> str:
@@ -240,12 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="foresight", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="materialize every asset on the embedded default and print the scores")
-    demo.add_argument("--preset", default="default", help="run-config preset (default, tiny)")
+    demo.add_argument("--preset", default="default", choices=sorted(PRESETS), help="run-config preset")
     demo.set_defaults(func=cmd_demo)
     grid = sub.add_parser("grid", help="train and score recipe grid rows (default: the main rows), write the report")
     grid.add_argument("--recipes", nargs="*", default=None, help="recipe keys (foresight.recipes.RECIPES); default: main rows")
     grid.add_argument("--seeds", nargs="*", default=["0", "1", "2"], help="seed partitions")
-    grid.add_argument("--preset", default="default", help="run-config preset (default, tiny)")
+    grid.add_argument("--preset", default="default", choices=sorted(PRESETS), help="run-config preset")
     grid.add_argument("--force", action="store_true", help="rematerialize partitions even when their latest "
                       "materialization came from this preset")
     grid.set_defaults(func=cmd_grid)
