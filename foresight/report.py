@@ -58,7 +58,7 @@ def difference_interval(a: Sequence[float], b: Sequence[float], level: float = 0
     diff = sum(a) / len(a) - sum(b) / len(b)
     if len(a) < 2 or len(b) < 2:
         return diff, float("nan"), float("nan")
-    if len(set(a)) == 1 and len(set(b)) == 1:  # no spread: scipy would warn about its own precision
+    if len(set(a)) == 1 and len(set(b)) == 1:  # no spread: the interval is the point (exact, not rounded)
         return diff, diff, diff
     with warnings.catch_warnings():
         # One side constant over seeds (a baseline at 0.1 on every seed) is exact data; scipy's
