@@ -17,7 +17,7 @@ def latest_metadata(context: dg.AssetExecutionContext, asset: str) -> dict:
     return _plain(event.asset_materialization)
 
 
-def latest_partition_record(instance: dg.DagsterInstance, asset: str, partition: str):
+def latest_partition_record(instance: dg.DagsterInstance, asset: str, partition: str) -> dg.EventLogRecord | None:
     """The event record of the latest materialization of one partition of ``asset``, or None."""
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1).records
